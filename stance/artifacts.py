@@ -1,0 +1,122 @@
+"""Write and read a model directory: the pipeline, its numpy-only twin, and their metadata.
+
+A model directory holds
+- `model.joblib`: the fitted scikit-learn `Pipeline` (for evaluate, explain, suggest);
+- `weights.npz`: the same model as plain arrays, read without pickle (for predict);
+- `metadata.json`: which data, which code, which settings, how good.
+
+A directory is written whole into a temporary sibling and renamed into place, so a failed or
+interrupted `train` leaves the previous model untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+
+from stance import __version__
+from stance.errors import ModelError
+
+FORMAT_VERSION = 1
+PIPELINE_FILE = "model.joblib"
+WEIGHTS_FILE = "weights.npz"
+METADATA_FILE = "metadata.json"
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the code a model depends on, read without importing the libraries."""
+    versions = {"stance": __version__, "python": sys.version.split()[0]}
+    for name in ("scikit-learn", "numpy", "pandas", "joblib"):
+        try:
+            versions[name] = importlib_metadata.version(name)
+        except importlib_metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def save_model(directory: Path, pipeline, compiled, metadata: dict) -> Path:
+    """Write a model directory atomically; return its path."""
+    import joblib
+
+    directory = Path(directory)
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    if directory.exists() and not directory.is_dir():
+        raise ModelError(f"{directory}: exists and is not a directory. Choose another --model path.")
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    try:
+        joblib.dump(pipeline, staging / PIPELINE_FILE)
+        compiled_settings = compiled.save(staging / WEIGHTS_FILE)
+        metadata = {"format_version": FORMAT_VERSION, **metadata, "versions": library_versions(),
+                    "compiled": compiled_settings}
+        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        if directory.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
+            os.replace(directory, retired / directory.name)
+            os.replace(staging, directory)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.replace(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return directory
+
+
+def read_metadata(directory: Path) -> dict:
+    """Read and check a model's metadata; raise ModelError naming the fix when it is unusable."""
+    directory = Path(directory)
+    fix = f'Train one with "stance train --model {directory}".'
+    if not directory.is_dir():
+        raise ModelError(f"{directory}: no model directory there. {fix}")
+    path = directory / METADATA_FILE
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing, so this is not a complete model. {fix}") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ModelError(f"{path}: corrupt ({err.__class__.__name__}). {fix}") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        found = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ModelError(f"{path}: model format {found!r}, this stance reads format {FORMAT_VERSION}. {fix}")
+    saved = meta.get("versions", {}).get("scikit-learn")
+    installed = library_versions()["scikit-learn"]
+    if saved != installed:
+        raise ModelError(
+            f"{path}: saved with scikit-learn {saved}, this environment has {installed}; "
+            f'a pickled model is only safe with the same version. Retrain with "stance train --model {directory}" '
+            f"or install scikit-learn=={saved}."
+        )
+    return meta
+
+
+def load_compiled(directory: Path):
+    """The numpy-only model for prediction, and its metadata."""
+    from stance.compiled import CompiledModel
+
+    meta = read_metadata(directory)
+    path = Path(directory) / WEIGHTS_FILE
+    try:
+        return CompiledModel.load(path, meta["compiled"]), meta
+    except FileNotFoundError:
+        raise ModelError(f'{path}: missing. Retrain with "stance train --model {directory}".') from None
+    except Exception as err:  # a damaged npz fails in zipfile, numpy or decoding: all mean the same
+        raise ModelError(f'{path}: corrupt ({err.__class__.__name__}). Retrain with "stance train --model {directory}".') from None
+
+
+def load_pipeline(directory: Path):
+    """The scikit-learn pipeline, and its metadata."""
+    import joblib
+
+    meta = read_metadata(directory)
+    path = Path(directory) / PIPELINE_FILE
+    try:
+        return joblib.load(path), meta
+    except FileNotFoundError:
+        raise ModelError(f'{path}: missing. Retrain with "stance train --model {directory}".') from None
+    except Exception as err:  # unpickling garbage raises anything from EOFError to KeyError
+        raise ModelError(f'{path}: corrupt ({err.__class__.__name__}). Retrain with "stance train --model {directory}".') from None

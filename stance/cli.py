@@ -1,0 +1,338 @@
+"""The `stance` command: argv in, library calls, text and files out.
+
+This is the only module that prints, exits or catches `StanceError`. Heavy libraries
+(scikit-learn, pandas, matplotlib) are imported inside the commands that need them, so
+`stance --help` and `stance predict` start quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from stance import LABELS, __version__
+from stance.errors import StanceError, UsageError
+
+DEFAULT_LABELS = Path("labels.csv")
+DEFAULT_MODEL = Path("models/default")
+
+app = typer.Typer(
+    name="stance",
+    help="Label news sentences by their stance on local cooperation with federal immigration enforcement "
+    "(cooperate, decline, neutral). Data goes to stdout, messages to stderr.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ModelOption = typer.Option(DEFAULT_MODEL, "--model", help="Model directory (written by `stance train`).")
+
+
+def say(message: str) -> None:
+    """A message for people: stderr, so stdout stays clean data."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def parse_classes(value: str) -> tuple[str, ...]:
+    classes = tuple(c.strip() for c in value.split(",") if c.strip())
+    if len(classes) < 2 or len(set(classes)) != len(classes):
+        raise UsageError(f"--classes {value!r}: give two or more distinct labels separated by commas.")
+    return classes
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        print(f"stance {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(version: bool = typer.Option(False, "--version", callback=version_callback, is_eager=True,
+                                      help="Print the version and exit.")) -> None:
+    """Label news sentences by their stance on local cooperation with federal immigration enforcement."""
+
+
+@app.command()
+def extract(
+    articles: list[Path] = typer.Argument(..., help="Article text files (one paragraph a line)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the CSV here instead of stdout."),
+    skip_labelled: Optional[Path] = typer.Option(None, "--skip-labelled",
+                                                 help="Leave out sentences already in this label file."),
+    segmenter: str = typer.Option("syntok", "--segmenter", help="Sentence segmenter: syntok or pysbd."),
+) -> None:
+    """Split articles into candidate statement sentences, ready to label (CSV: text,label,source,sentence,speaker)."""
+    from stance.extract import SEGMENTERS, extract_article
+    from stance.labels import normalise_text, read_rows
+    from stance.predict import output_stream
+
+    if segmenter not in SEGMENTERS:
+        raise UsageError(f"--segmenter {segmenter!r}: choose one of {', '.join(SEGMENTERS)}.")
+    known = set()
+    if skip_labelled:
+        header, rows = read_rows(skip_labelled)
+        if "text" not in header:
+            raise UsageError(f"{skip_labelled} line 1: no column 'text' to compare sentences with.")
+        known = {normalise_text(row["text"]) for _, row in rows}
+    sentences = [s for path in articles for s in extract_article(path, segmenter)]
+    fresh = [s for s in sentences if normalise_text(s.text) not in known]
+    import csv
+
+    with output_stream(str(out) if out else None) as stream:
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(["text", "label", "source", "sentence", "speaker"])
+        writer.writerows([s.text, "", s.source, s.sentence, s.speaker] for s in fresh)
+    skipped = f", {len(sentences) - len(fresh)} already labelled" if skip_labelled else ""
+    say(f"{len(fresh)} sentences from {len(articles)} articles{skipped}" + (f" written to {out}" if out else ""))
+
+
+@app.command()
+def validate(
+    labels: Path = typer.Argument(DEFAULT_LABELS, help="Label file to check."),
+    classes: str = typer.Option(",".join(LABELS), "--classes", help="The allowed labels, comma-separated."),
+) -> None:
+    """Check a label file and report every problem at once; exit 1 on errors."""
+    from stance.labels import validate_labels
+
+    report = validate_labels(labels, parse_classes(classes))
+    if report.problems:
+        print(f"{'line':>5}  {'severity':8}  {'column':6}  reason (value)")
+        for p in sorted(report.problems, key=lambda p: (p.line or 0, p.severity)):
+            value = f' ("{p.value}")' if p.value else ""
+            print(f"{p.line or '-':>5}  {p.severity:8}  {p.column:6}  {p.reason}{value}")
+    print(f"{labels}: {report.summary()}")
+    if report.errors:
+        raise typer.Exit(1)
+
+
+def _training_data(labels: Path, classes: tuple[str, ...]):
+    from stance.labels import load_labels
+
+    frame = load_labels(labels, classes)
+    groups = list(frame["source"]) if "source" in frame.columns and frame["source"].str.strip().all() else None
+    return frame, groups
+
+
+@app.command()
+def train(
+    labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
+    model: Path = ModelOption,
+    classes: str = typer.Option(",".join(LABELS), "--classes", help="The labels to learn, comma-separated."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the folds and the classifier."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for model selection."),
+    jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
+) -> None:
+    """Validate the labels, choose hyper-parameters by grouped cross-validation, and save the model."""
+    from stance.workflow import train_and_save
+
+    frame, groups = _training_data(labels, parse_classes(classes))
+    say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
+    meta = train_and_save(frame, groups, labels, model, parse_classes(classes), seed, folds, jobs, progress=say)
+    cv = meta["cv"]
+    say(f"saved {model}: cross-validated macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}, "
+        f"chosen {meta['params']}, {meta['training_seconds']:.1f} s")
+
+
+@app.command()
+def evaluate(
+    model: Path = ModelOption,
+    test: Optional[Path] = typer.Option(None, "--test", help="Score the saved model on this labelled file."),
+    labels: Path = typer.Option(DEFAULT_LABELS, "--labels",
+                                help="Without --test: estimate the training procedure by nested CV on this file."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Outer folds of the nested cross-validation."),
+    by: Optional[str] = typer.Option(None, "--by", help="Also report per group of this column (origin, source...)."),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a confusion-matrix and reliability PNG."),
+    seed: int = typer.Option(0, "--seed", help="Seed for folds and the bootstrap."),
+    classes: Optional[str] = typer.Option(None, "--classes", help="Labels for cross-validation (default: the model's)."),
+    jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
+) -> None:
+    """Score the model on a test file, or estimate it honestly by nested grouped cross-validation."""
+    from stance.workflow import evaluate_cross_validated, evaluate_saved
+
+    if test is not None:
+        report = evaluate_saved(model, test, by=by, seed=seed)
+        title = f"{model} on {test}"
+    else:
+        chosen = parse_classes(classes) if classes else _model_classes(model)
+        frame, groups = _training_data(labels, chosen)
+        say(f"nested {folds}-fold cross-validation on {len(frame)} rows of {labels}: model selection inside each fold")
+        report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say)
+        title = f"nested cross-validation on {labels}"
+    if plot:
+        from stance.evaluate import plot_report
+
+        plot_report(report, plot)
+        say(f"plot written to {plot}")
+    if json_out:
+        print(json.dumps(report, indent=2))
+        return
+    from stance.evaluate import format_report
+
+    print(format_report(report, title))
+    for group, sub in report.get("groups", {}).items():
+        print()
+        print(format_report(sub, f"{by} = {group}"))
+
+
+def _model_classes(model: Path) -> tuple[str, ...]:
+    from stance.artifacts import read_metadata
+
+    try:
+        return tuple(read_metadata(model)["classes"])
+    except StanceError:
+        return LABELS
+
+
+@app.command()
+def predict(
+    texts: Optional[list[str]] = typer.Argument(None, help="Sentences to classify."),
+    file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv or .jsonl file; - for stdin."),
+    article: Optional[list[Path]] = typer.Option(None, "--article", help="Whole articles: classify every sentence."),
+    model: Path = ModelOption,
+    fmt: str = typer.Option("table", "--format", help="table (for people), csv or jsonl (for programs)."),
+    text_column: str = typer.Option("text", "--text-column", help="The text column of a CSV file."),
+    output: Optional[Path] = typer.Option(None, "--output", help="Write results here (complete or not at all)."),
+    min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0,
+                                   help="Label a sentence 'uncertain' when its top probability is below this."),
+    explain: int = typer.Option(0, "--explain", min=0, help="Add the K n-grams that weighed most for each label."),
+) -> None:
+    """Classify sentences, a file of them, a stream on stdin, or whole articles."""
+    sources = sum(bool(x) for x in (texts, file, article))
+    if sources != 1:
+        raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
+    from stance.artifacts import load_compiled
+    from stance.predict import Item, Writer, classify_stream, output_stream, read_file
+
+    if fmt not in ("table", "csv", "jsonl"):
+        raise UsageError(f"--format {fmt!r}: choose one of table, csv, jsonl.")
+    compiled, _ = load_compiled(model)
+    columns = ["text", "label"] + [f"p_{c}" for c in compiled.classes]
+    if article:
+        _predict_articles(compiled, article, columns, fmt, output, min_prob, explain)
+        return
+    if texts:
+        for i, text in enumerate(texts, start=1):
+            if not text.strip():
+                raise UsageError(f"argument {i}: empty sentence. Give the sentence text in quotes.")
+        items = [Item(text, f"argument {i}") for i, text in enumerate(texts, start=1)]
+    else:
+        items = read_file(file, text_column)
+    streaming = file == "-"
+    if explain:
+        columns.append("explanation")
+    with output_stream(str(output) if output else None) as stream:
+        writer = Writer(stream, fmt, columns, flush=streaming)
+        # On stdin every line is answered at once; files go in chunks for speed.
+        for chunk, rows in classify_stream(compiled, items, min_prob, chunk_rows=1 if streaming else 5000):
+            if explain:
+                _add_explanations(compiled, rows, explain)
+            writer.write(rows)
+
+
+def _add_explanations(compiled, rows: list[dict], top: int) -> None:
+    from stance.explain import explain_texts
+
+    for row, explanation in zip(rows, explain_texts(compiled, [r["text"] for r in rows], top)):
+        label = explanation["label"]
+        row["explanation"] = "; ".join(f"{t['ngram']} {t['weight']:+.2f}" for t in explanation["toward"][:top])
+
+
+def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_prob: float, explain: int) -> None:
+    from stance.extract import extract_article
+    from stance.predict import Item, Writer, classify, output_stream
+
+    columns = columns + ["source", "sentence"] + (["explanation"] if explain else [])
+    summaries = []
+    with output_stream(str(output) if output else None) as stream:
+        writer = Writer(stream, fmt, columns)
+        for path in articles:
+            sentences = extract_article(path)
+            if not sentences:
+                say(f"{path}: no statement sentences found")
+                continue
+            rows = classify(compiled, [Item(s.text, f"{path} sentence {s.sentence}") for s in sentences], min_prob)
+            for row, s in zip(rows, sentences):
+                row["source"], row["sentence"] = s.source, s.sentence
+            if explain:
+                _add_explanations(compiled, rows, explain)
+            writer.write(rows)
+            summaries.append(_article_summary(path, rows, compiled.classes))
+    # The summary is for people: under a table it goes to stdout, beside CSV or JSON to stderr.
+    text = "\n\n".join(summaries)
+    if fmt == "table" and not output:
+        print("\n" + text)
+    else:
+        say(text)
+
+
+def _article_summary(path: Path, rows: list[dict], classes) -> str:
+    from collections import Counter
+
+    counts = Counter(r["label"] for r in rows)
+    lines = [f"{path}: {len(rows)} sentences: " + ", ".join(f"{counts[c]} {c}" for c in [*classes, "uncertain"]
+                                                             if counts[c] or c in classes)]
+    for label in ("cooperate", "decline"):
+        if label not in classes:
+            continue
+        best = max(rows, key=lambda r: r[f"p_{label}"])
+        if best["label"] == label:
+            lines.append(f"  most confident {label} ({best[f'p_{label}']:.2f}): {best['text']}")
+        else:
+            lines.append(f"  no sentence labelled {label}")
+    return "\n".join(lines)
+
+
+@app.command()
+def explain(
+    texts: Optional[list[str]] = typer.Argument(None, help="Sentences to explain."),
+    model: Path = ModelOption,
+    top: int = typer.Option(8, "--top", min=1, help="How many n-grams to show each way."),
+    global_: bool = typer.Option(False, "--global", help="List the strongest n-grams of each class instead."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
+) -> None:
+    """Show the n-grams that pushed each sentence toward its label and against it (tf-idf x coefficient)."""
+    from stance.artifacts import load_compiled
+    from stance.explain import explain_texts, global_explanation
+
+    if bool(texts) == global_:
+        raise UsageError("give sentences to explain, or --global for the model's strongest n-grams (not both).")
+    if texts and not all(t.strip() for t in texts):
+        raise UsageError("an empty sentence cannot be explained; give the sentence text in quotes.")
+    compiled, _ = load_compiled(model)
+    if global_:
+        strongest = global_explanation(compiled, top)
+        if json_out:
+            print(json.dumps(strongest, indent=2, ensure_ascii=False))
+            return
+        for label, ngrams in strongest.items():
+            print(f"{label}: " + ", ".join(f"{g['ngram']} {g['weight']:+.2f}" for g in ngrams))
+        return
+    explanations = explain_texts(compiled, texts, top)
+    if json_out:
+        print(json.dumps(explanations, indent=2, ensure_ascii=False))
+        return
+    for e in explanations:
+        label = e["label"]
+        print(f"{e['text']}\n  label {label}: decision {e['decision'][label]:+.3f} = intercept "
+              f"{e['intercept'][label]:+.3f} + the n-gram shares below and the rest")
+        print("  toward:  " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["toward"]) or "-"))
+        print("  against: " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["against"]) or "-"))
+
+
+def main() -> None:
+    """Entry point: run the app and turn `StanceError` into a one-line message and exit 1."""
+    try:
+        app()
+    except StanceError as err:
+        say(f"stance: error: {err}")
+        sys.exit(1)
+    except BrokenPipeError:  # `stance predict ... | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        sys.exit(0)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,21 @@
+"""The ways `stance` fails on bad input. Each message is one line: what, where, what next."""
+
+
+class StanceError(Exception):
+    """Base class: a problem with the user's input that the CLI reports in one line."""
+
+
+class InputFileError(StanceError):
+    """An input file is missing, unreadable, not UTF-8 or malformed."""
+
+
+class LabelFileError(InputFileError):
+    """A label file is missing, malformed, or fails validation."""
+
+
+class ModelError(StanceError):
+    """A model directory is missing, incomplete, corrupt or from an incompatible version."""
+
+
+class UsageError(StanceError):
+    """Options that do not fit together, or a value outside its range."""

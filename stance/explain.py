@@ -1,0 +1,77 @@
+"""Why the model labels a sentence as it does: each n-gram's share of the decision value.
+
+A linear model's decision value for class k is the intercept plus, over the features present,
+the tf-idf value times the coefficient. The shares below are exactly those products, so for every
+class they add up, with the intercept, to the decision value the model computes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from stance.compiled import CompiledModel
+
+
+def _outputs_to_classes(matrix: np.ndarray) -> np.ndarray:
+    """Binary models have one output; spread it to two classes as the model's decision does."""
+    if matrix.shape[-1] == 1:
+        return np.concatenate([-matrix / 2, matrix / 2], axis=-1)
+    return matrix
+
+
+def contributions(model: CompiledModel, text: str) -> tuple[list[str], np.ndarray]:
+    """The n-grams present in a text and their (n_ngrams, n_classes) shares of the decision."""
+    names, shares = [], []
+    for b, block in enumerate(model.blocks):
+        rows, cols, values = block.features([text])
+        terms = block.terms()
+        prefix = "" if block.analyzer == "word" else "chars:"
+        names.extend(f"{prefix}{terms[c]}" for c in cols)
+        shares.append(block.coef[cols] * values[:, None])
+    matrix = np.vstack(shares) if shares else np.zeros((0, len(model.intercept)))
+    return names, _outputs_to_classes(matrix)
+
+
+def intercepts(model: CompiledModel) -> np.ndarray:
+    return _outputs_to_classes(model.intercept[None, :])[0]
+
+
+def explain_texts(model: CompiledModel, texts: list[str], top: int = 10) -> list[dict]:
+    """For each text: its label, decision values, and the n-grams that pushed toward the label
+    (largest positive shares) and against it (most negative shares)."""
+    out = []
+    for text in texts:
+        names, matrix = contributions(model, text)
+        intercept = intercepts(model)
+        decision = matrix.sum(axis=0) + intercept
+        best = int(decision.argmax())
+        order = np.argsort(-matrix[:, best], kind="stable")
+        toward = [{"ngram": names[i], "weight": float(matrix[i, best])} for i in order if matrix[i, best] > 0][:top]
+        against = [{"ngram": names[i], "weight": float(matrix[i, best])} for i in order[::-1]
+                   if matrix[i, best] < 0][:top]
+        out.append({
+            "text": text,
+            "label": model.classes[best],
+            "decision": {c: float(v) for c, v in zip(model.classes, decision)},
+            "intercept": {c: float(v) for c, v in zip(model.classes, intercept)},
+            "toward": toward,
+            "against": against,
+        })
+    return out
+
+
+def global_explanation(model: CompiledModel, top: int = 20) -> dict[str, list[dict]]:
+    """The n-grams with the largest coefficients for each class (character n-grams marked)."""
+    result = {}
+    for k, label in enumerate(model.classes):
+        weights, names = [], []
+        for block in model.blocks:
+            coef = _outputs_to_classes(block.coef)[:, k]
+            prefix = "" if block.analyzer == "word" else "chars:"
+            best = np.argsort(-coef, kind="stable")[:top]
+            terms = block.terms()
+            weights.extend(coef[best])
+            names.extend(f"{prefix}{terms[j]}" for j in best)
+        order = np.argsort(-np.asarray(weights), kind="stable")[:top]
+        result[label] = [{"ngram": names[i], "weight": float(weights[i])} for i in order]
+    return result

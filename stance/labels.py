@@ -1,0 +1,196 @@
+"""What a valid labelled row is: read a label file and check it, reporting every problem at once.
+
+A label file is UTF-8 CSV with at least the columns `text` and `label`. `source` (the article or
+page a sentence came from) groups rows for cross-validation; `note`, `origin` and any other
+columns are carried along untouched.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stance import LABELS
+from stance.errors import LabelFileError
+
+REQUIRED_COLUMNS = ("text", "label")
+# Every class needs a row in each cross-validation fold: five folds, five rows at the least.
+MIN_ROWS_PER_CLASS = 5
+SHORT_WORDS = 4
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about a label file: where it is, what is wrong, and the offending value."""
+
+    line: int | None
+    column: str
+    reason: str
+    value: str
+    severity: str  # "error" blocks training; "warning" does not
+
+    def describe(self, path: Path) -> str:
+        where = f"{path} line {self.line}" if self.line else str(path)
+        value = f' (value: "{self.value}")' if self.value else ""
+        return f"{where}: {self.column}: {self.reason}{value}"
+
+
+@dataclass
+class LabelReport:
+    """The outcome of checking a label file: its rows and every problem found."""
+
+    path: Path
+    rows: int
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def summary(self) -> str:
+        return f"{self.rows} rows checked: {len(self.errors)} errors, {len(self.warnings)} warnings"
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, the fingerprint a model records of its training data."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def normalise_text(text: str) -> str:
+    """Fold case and white space: two sentences with equal keys are the same sentence."""
+    return " ".join(text.casefold().split())
+
+
+def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Read a CSV file's header and its rows, each with the line it starts on.
+
+    Raises LabelFileError for a missing, unreadable, non-UTF-8 or malformed file."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise LabelFileError(f"{path}: no such file. Check the path, or create it with `stance extract`.") from None
+    except OSError as err:
+        raise LabelFileError(f"{path}: cannot be read ({err.strerror}).") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise LabelFileError(f"{path} line {line}: not valid UTF-8. Save the file as UTF-8.") from None
+    if not text.strip():
+        raise LabelFileError(f"{path}: the file is empty; it needs a header with the columns text,label.")
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    rows = []
+    try:
+        header = [name.strip() for name in next(reader)]
+        start = reader.line_num + 1
+        for values in reader:
+            if values and any(v.strip() for v in values):
+                if len(values) != len(header):
+                    raise LabelFileError(
+                        f"{path} line {start}: {len(values)} fields where the header has {len(header)}. "
+                        "Quote any text that contains a comma."
+                    )
+                rows.append((start, dict(zip(header, values))))
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise LabelFileError(f"{path} line {reader.line_num}: malformed CSV ({err}).") from None
+    return header, rows
+
+
+def check_rows(
+    header: list[str],
+    rows: list[tuple[int, dict[str, str]]],
+    classes: tuple[str, ...] = LABELS,
+    min_rows: int = MIN_ROWS_PER_CLASS,
+) -> list[Problem]:
+    """Check labelled rows against the class set; return every problem, errors and warnings."""
+    from stance.extract import is_furniture
+
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        return [Problem(1, c, "required column is missing (header has: " + ", ".join(header) + ")", "", "error")
+                for c in missing]
+    problems: list[Problem] = []
+    folded = {c.casefold(): c for c in classes}
+    first_label: dict[str, tuple[int, str]] = {}
+    exact_seen: dict[tuple[str, str], int] = {}
+    counts: Counter[str] = Counter()
+    for line, row in rows:
+        text, label = row["text"], row["label"]
+        if not text.strip():
+            problems.append(Problem(line, "text", "empty text", "", "error"))
+            continue
+        if label not in classes:
+            fix = folded.get(label.strip().casefold())
+            hint = f'; write "{fix}" (labels are never changed silently)' if fix else ""
+            problems.append(Problem(line, "label", f"not one of {', '.join(classes)}{hint}", label, "error"))
+            continue
+        counts[label] += 1
+        key = normalise_text(text)
+        if key in first_label and first_label[key][1] != label:
+            other_line, other_label = first_label[key]
+            problems.append(Problem(line, "label", f'same sentence as line {other_line}, which says "{other_label}"',
+                                    label, "error"))
+        first_label.setdefault(key, (line, label))
+        if (text, label) in exact_seen:
+            problems.append(Problem(line, "text", f"exact duplicate of line {exact_seen[(text, label)]}",
+                                    text[:60], "warning"))
+        exact_seen.setdefault((text, label), line)
+        if is_furniture(text):
+            problems.append(Problem(line, "text", "looks like page furniture, not a statement", text[:60], "warning"))
+        elif len(text.split()) < SHORT_WORDS:
+            problems.append(Problem(line, "text", f"very short (under {SHORT_WORDS} words)", text[:60], "warning"))
+    for label in classes:
+        if counts[label] < min_rows:
+            problems.append(Problem(None, "label", f'class "{label}" has {counts[label]} rows; '
+                                    f"cross-validation needs at least {min_rows}", label, "error"))
+    return problems
+
+
+def validate_labels(path: Path, classes: tuple[str, ...] = LABELS) -> LabelReport:
+    """Read and check a label file; raise LabelFileError only when it cannot be read at all."""
+    header, rows = read_rows(path)
+    return LabelReport(Path(path), len(rows), check_rows(header, rows, classes))
+
+
+def load_labels(path: Path, classes: tuple[str, ...] = LABELS):
+    """Return a label file as a DataFrame (columns as in the file, plus `line`).
+
+    Raises LabelFileError naming the first error and how many there are."""
+    import pandas as pd
+
+    header, rows = read_rows(path)
+    problems = check_rows(header, rows, classes)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors:
+        more = f" ({len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise LabelFileError(f'{errors[0].describe(Path(path))}{more}. Run "stance validate {path}" to list every problem.')
+    frame = pd.DataFrame([row for _, row in rows], columns=header)
+    frame["line"] = [line for line, _ in rows]
+    return frame
+
+
+def label_counts(labels, classes: tuple[str, ...]) -> dict[str, int]:
+    """Rows per class, in class order."""
+    counts = Counter(labels)
+    return {c: int(counts[c]) for c in classes}
+
+
+def group_by_text(texts) -> dict[str, list[int]]:
+    """Positions of each sentence, keyed by its folded text."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, text in enumerate(texts):
+        groups[normalise_text(text)].append(i)
+    return groups

@@ -1,0 +1,74 @@
+"""Build the unfitted TF-IDF + logistic-regression `Pipeline` from a configuration. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from itertools import product
+
+CHAR_NGRAMS = (2, 5)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The hyper-parameters model selection chooses among, plus the seed."""
+
+    C: float = 2.0
+    word_ngram: tuple[int, int] = (1, 2)
+    sublinear_tf: bool = True
+    min_df: int = 1
+    char_ngram: tuple[int, int] | None = None
+    seed: int = 0
+
+    def vectorizer_key(self) -> tuple:
+        """Everything but C: configs sharing it share fitted TF-IDF features."""
+        return (self.word_ngram, self.sublinear_tf, self.min_df, self.char_ngram)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+# The grid searched by `stance train`. Ordered from simplest to richest, so that ties go to the
+# simpler model.
+GRID = {
+    "word_ngram": [(1, 1), (1, 2)],
+    "char_ngram": [None, CHAR_NGRAMS],
+    "sublinear_tf": [True, False],
+    "min_df": [1, 2],
+    "C": [0.5, 2.0, 8.0],
+}
+
+
+def grid_configs(seed: int = 0, grid: dict | None = None) -> list[ModelConfig]:
+    """Every configuration of the grid, in a fixed order."""
+    grid = grid or GRID
+    names = list(grid)
+    return [ModelConfig(seed=seed, **dict(zip(names, values))) for values in product(*grid.values())]
+
+
+def build_features(config: ModelConfig):
+    """The `tfidf` step: word n-grams, plus character n-grams within word boundaries if chosen."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    word = TfidfVectorizer(ngram_range=config.word_ngram, sublinear_tf=config.sublinear_tf, min_df=config.min_df)
+    char = (
+        TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngram, sublinear_tf=config.sublinear_tf,
+                        min_df=config.min_df)
+        if config.char_ngram
+        else "drop"
+    )
+    return FeatureUnion([("word", word), ("char", char)])
+
+
+def build_classifier(config: ModelConfig):
+    """The `clf` step: balanced class weights so the rare stances are not ignored."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=config.C, class_weight="balanced", max_iter=5000, random_state=config.seed)
+
+
+def build_pipeline(config: ModelConfig):
+    """The whole unfitted model: `Pipeline([("tfidf", ...), ("clf", ...)])`."""
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("tfidf", build_features(config)), ("clf", build_classifier(config))])

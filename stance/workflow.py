@@ -1,0 +1,103 @@
+"""The steps of the train and evaluate commands joined in order: library calls in, data out.
+
+Nothing here prints or exits; progress goes through a callback the CLI supplies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from stance.errors import LabelFileError, ModelError
+
+
+def train_and_save(frame, groups, labels_path: Path, model_dir: Path, classes, seed: int, folds: int, jobs: int,
+                   progress=None) -> dict:
+    """Train on a validated label frame and write the model directory; return its metadata."""
+    from stance.artifacts import save_model
+    from stance.compiled import CompiledModel
+    from stance.labels import file_sha256, label_counts
+    from stance.train import train
+
+    result = train(list(frame["text"]), list(frame["label"]), groups, classes, seed=seed, n_folds=folds,
+                   n_jobs=jobs, progress=progress)
+    compiled = CompiledModel.from_pipeline(result.pipeline, result.temperature)
+    metadata = {
+        "classes": list(result.classes),
+        "label_counts": label_counts(frame["label"], result.classes),
+        "rows": len(frame),
+        "labels_file": str(labels_path),
+        "labels_sha256": file_sha256(labels_path),
+        "params": {k: v for k, v in result.config.as_dict().items() if k != "seed"},
+        "cv": {"macro_f1_mean": result.cv_macro_f1_mean, "macro_f1_std": result.cv_macro_f1_std,
+               "folds": result.n_folds, "grouped_by": "source" if groups is not None else None},
+        "temperature": result.temperature,
+        "seed": seed,
+        "training_seconds": round(result.seconds, 3),
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    save_model(model_dir, result.pipeline, compiled, metadata)
+    return metadata
+
+
+def _with_groups(report: dict, frame, by: str | None, y_pred, proba, classes, seed: int) -> dict:
+    from stance.evaluate import score
+
+    if not by:
+        return report
+    if by not in frame.columns:
+        raise LabelFileError(f"--by {by!r}: no such column (columns: {', '.join(c for c in frame.columns if c != 'line')}).")
+    report["groups"] = {}
+    for group, index in frame.groupby(by, sort=True).indices.items():
+        sub_proba = None if proba is None else proba[index]
+        report["groups"][str(group)] = score(frame["label"].iloc[index].tolist(), [y_pred[i] for i in index], classes,
+                                             sub_proba, seed)
+    return report
+
+
+def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed: int = 0) -> dict:
+    """Score a saved model on a labelled file (extra columns are ignored)."""
+    from stance.artifacts import load_compiled
+    from stance.evaluate import score
+
+    model, meta = load_compiled(model_dir)
+    classes = tuple(meta["classes"])
+    frame = _load_test(test_path, classes)
+    proba = model.predict_proba(list(frame["text"]))
+    y_pred = [classes[i] for i in proba.argmax(axis=1)]
+    report = score(frame["label"].tolist(), y_pred, classes, proba, seed)
+    return _with_groups(report, frame, by, y_pred, proba, classes, seed)
+
+
+def _load_test(path: Path, classes):
+    """A test file needs valid text and labels, but not every class nor enough rows to cross-validate."""
+    import pandas as pd
+
+    from stance.labels import check_rows, read_rows
+
+    header, rows = read_rows(path)
+    errors = [p for p in check_rows(header, rows, classes, min_rows=0) if p.severity == "error"]
+    if errors:
+        more = f" ({len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise LabelFileError(f'{errors[0].describe(Path(path))}{more}. Run "stance validate {path}" to list every problem.')
+    if not rows:
+        raise LabelFileError(f"{path}: no rows to score.")
+    frame = pd.DataFrame([row for _, row in rows], columns=header)
+    frame["line"] = [line for line, _ in rows]
+    return frame
+
+
+def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int = 0, jobs: int = 2,
+                             by: str | None = None, progress=None) -> dict:
+    """Nested, grouped cross-validation of the whole training procedure."""
+    from stance.evaluate import score
+    from stance.train import cross_validate
+
+    if len(frame) < 2 * folds:
+        raise ModelError(f"{len(frame)} rows are too few for {folds}-fold cross-validation.")
+    cv = cross_validate(list(frame["text"]), list(frame["label"]), groups, classes, seed=seed, n_folds=folds,
+                        n_jobs=jobs, progress=progress)
+    y_pred = list(cv.predicted)
+    report = score(frame["label"].tolist(), y_pred, classes, cv.proba, seed)
+    report["chosen_per_fold"] = [{k: v for k, v in c.as_dict().items() if k != "seed"} for c in cv.chosen]
+    return _with_groups(report, frame, by, y_pred, cv.proba, classes, seed)
