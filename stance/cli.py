@@ -7,6 +7,7 @@ This is the only module that prints, exits or catches `StanceError`. Heavy libra
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from pathlib import Path
@@ -33,6 +34,20 @@ app = typer.Typer(
 ModelOption = typer.Option(DEFAULT_MODEL, "--model", help="Model directory (written by `stance train`).")
 
 
+def command(function):
+    """Register a command whose `StanceError` becomes one line on stderr and exit status 1."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except StanceError as err:
+            say(f"stance: error: {err}")
+            raise typer.Exit(1) from None
+
+    return app.command(name=function.__name__.replace("_", "-"))(run)
+
+
 def say(message: str) -> None:
     """A message for people: stderr, so stdout stays clean data."""
     print(message, file=sys.stderr, flush=True)
@@ -57,7 +72,7 @@ def root(version: bool = typer.Option(False, "--version", callback=version_callb
     """Label news sentences by their stance on local cooperation with federal immigration enforcement."""
 
 
-@app.command()
+@command
 def extract(
     articles: list[Path] = typer.Argument(..., help="Article text files (one paragraph a line)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the CSV here instead of stdout."),
@@ -90,7 +105,7 @@ def extract(
     say(f"{len(fresh)} sentences from {len(articles)} articles{skipped}" + (f" written to {out}" if out else ""))
 
 
-@app.command()
+@command
 def validate(
     labels: Path = typer.Argument(DEFAULT_LABELS, help="Label file to check."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The allowed labels, comma-separated."),
@@ -109,15 +124,21 @@ def validate(
         raise typer.Exit(1)
 
 
-def _training_data(labels: Path, classes: tuple[str, ...]):
+DropConflicts = typer.Option(False, "--drop-conflicts",
+                             help="Leave out sentences that carry two different labels instead of stopping.")
+
+
+def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool = False):
     from stance.labels import load_labels
 
-    frame = load_labels(labels, classes)
+    frame = load_labels(labels, classes, drop_conflicts)
+    if frame.attrs.get("dropped_conflicts"):
+        say(f"{labels}: left out {frame.attrs['dropped_conflicts']} rows whose sentence carries two labels")
     groups = list(frame["source"]) if "source" in frame.columns and frame["source"].str.strip().all() else None
     return frame, groups
 
 
-@app.command()
+@command
 def train(
     labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
     model: Path = ModelOption,
@@ -125,11 +146,12 @@ def train(
     seed: int = typer.Option(0, "--seed", help="Seed for the folds and the classifier."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for model selection."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
+    drop_conflicts: bool = DropConflicts,
 ) -> None:
     """Validate the labels, choose hyper-parameters by grouped cross-validation, and save the model."""
     from stance.workflow import train_and_save
 
-    frame, groups = _training_data(labels, parse_classes(classes))
+    frame, groups = _training_data(labels, parse_classes(classes), drop_conflicts)
     say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
     meta = train_and_save(frame, groups, labels, model, parse_classes(classes), seed, folds, jobs, progress=say)
     cv = meta["cv"]
@@ -137,7 +159,7 @@ def train(
         f"chosen {meta['params']}, {meta['training_seconds']:.1f} s")
 
 
-@app.command()
+@command
 def evaluate(
     model: Path = ModelOption,
     test: Optional[Path] = typer.Option(None, "--test", help="Score the saved model on this labelled file."),
@@ -150,6 +172,7 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Seed for folds and the bootstrap."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels for cross-validation (default: the model's)."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
+    drop_conflicts: bool = DropConflicts,
 ) -> None:
     """Score the model on a test file, or estimate it honestly by nested grouped cross-validation."""
     from stance.workflow import evaluate_cross_validated, evaluate_saved
@@ -159,7 +182,7 @@ def evaluate(
         title = f"{model} on {test}"
     else:
         chosen = parse_classes(classes) if classes else _model_classes(model)
-        frame, groups = _training_data(labels, chosen)
+        frame, groups = _training_data(labels, chosen, drop_conflicts)
         say(f"nested {folds}-fold cross-validation on {len(frame)} rows of {labels}: model selection inside each fold")
         report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say)
         title = f"nested cross-validation on {labels}"
@@ -188,7 +211,7 @@ def _model_classes(model: Path) -> tuple[str, ...]:
         return LABELS
 
 
-@app.command()
+@command
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Sentences to classify."),
     file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv or .jsonl file; - for stdin."),
@@ -287,7 +310,7 @@ def _article_summary(path: Path, rows: list[dict], classes) -> str:
     return "\n".join(lines)
 
 
-@app.command()
+@command
 def explain(
     texts: Optional[list[str]] = typer.Argument(None, help="Sentences to explain."),
     model: Path = ModelOption,
@@ -325,12 +348,9 @@ def explain(
 
 
 def main() -> None:
-    """Entry point: run the app and turn `StanceError` into a one-line message and exit 1."""
+    """Entry point of the `stance` command."""
     try:
         app()
-    except StanceError as err:
-        say(f"stance: error: {err}")
-        sys.exit(1)
     except BrokenPipeError:  # `stance predict ... | head`: the reader left, nothing is wrong
         sys.stderr.close()
         sys.exit(0)

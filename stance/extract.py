@@ -26,7 +26,7 @@ _FURNITURE = re.compile(
     | your\ email\ address\ will\ not\ be\ published | required\ fields\ are\ marked
     | akismet | ^powered\ by\b | ^print\ friendly | ^about\ the\ author$
     | \bnewsletter\b | ^subscribe\b | ^sign\ up\b | ^follow\ us\b | ^share\ (this|on)\b
-    | ^(facebook|twitter|instagram|youtube|linkedin|tiktok)\s*: | ^social\ media\b
+    | ^(facebook|twitter|instagram|youtube|linkedin|tiktok)\s*: | ^social\ media\ channels
     | check\ this\ out | ^click\ here | ^read\ more\b | ^related\b | ^advertisement$
     | ^read: | ^what\ people\ are\ saying$ | all\ rights\ reserved | ^copyright\b | ^©
     | ^media\ archive | let\ us\ know\ (in|on)\b | \bcomments\ below\b

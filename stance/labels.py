@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,7 @@ class Problem:
     reason: str
     value: str
     severity: str  # "error" blocks training; "warning" does not
+    code: str = ""  # a name for problems a command may be told to resolve, e.g. "conflict"
 
     def describe(self, path: Path) -> str:
         where = f"{path} line {self.line}" if self.line else str(path)
@@ -142,7 +143,7 @@ def check_rows(
         if key in first_label and first_label[key][1] != label:
             other_line, other_label = first_label[key]
             problems.append(Problem(line, "label", f'same sentence as line {other_line}, which says "{other_label}"',
-                                    label, "error"))
+                                    label, "error", "conflict"))
         first_label.setdefault(key, (line, label))
         if (text, label) in exact_seen:
             problems.append(Problem(line, "text", f"exact duplicate of line {exact_seen[(text, label)]}",
@@ -165,20 +166,28 @@ def validate_labels(path: Path, classes: tuple[str, ...] = LABELS) -> LabelRepor
     return LabelReport(Path(path), len(rows), check_rows(header, rows, classes))
 
 
-def load_labels(path: Path, classes: tuple[str, ...] = LABELS):
+def load_labels(path: Path, classes: tuple[str, ...] = LABELS, drop_conflicts: bool = False):
     """Return a label file as a DataFrame (columns as in the file, plus `line`).
 
-    Raises LabelFileError naming the first error and how many there are."""
+    With drop_conflicts, every row of a sentence that carries two labels is left out instead of
+    being an error. Raises LabelFileError naming the first error and how many there are."""
     import pandas as pd
 
     header, rows = read_rows(path)
     problems = check_rows(header, rows, classes)
-    errors = [p for p in problems if p.severity == "error"]
+    errors = [p for p in problems if p.severity == "error" and not (drop_conflicts and p.code == "conflict")]
     if errors:
         more = f" ({len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise LabelFileError(f'{errors[0].describe(Path(path))}{more}. Run "stance validate {path}" to list every problem.')
+        hint = " or pass --drop-conflicts to leave such sentences out" if errors[0].code == "conflict" else ""
+        raise LabelFileError(f'{errors[0].describe(Path(path))}{more}. Run "stance validate {path}" to list every '
+                             f"problem{hint}.")
     frame = pd.DataFrame([row for _, row in rows], columns=header)
     frame["line"] = [line for line, _ in rows]
+    if drop_conflicts:
+        keys = frame["text"].map(normalise_text)
+        conflicted = keys.groupby(keys).transform("size").gt(1) & frame.groupby(keys)["label"].transform("nunique").gt(1)
+        frame = frame[~conflicted].reset_index(drop=True)
+        frame.attrs["dropped_conflicts"] = int(conflicted.sum())
     return frame
 
 
@@ -186,11 +195,3 @@ def label_counts(labels, classes: tuple[str, ...]) -> dict[str, int]:
     """Rows per class, in class order."""
     counts = Counter(labels)
     return {c: int(counts[c]) for c in classes}
-
-
-def group_by_text(texts) -> dict[str, list[int]]:
-    """Positions of each sentence, keyed by its folded text."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, text in enumerate(texts):
-        groups[normalise_text(text)].append(i)
-    return groups

@@ -7,7 +7,6 @@ read line by line so each result can be written as soon as its line arrives.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 import sys
@@ -52,25 +51,26 @@ def _check_text(text, where: str) -> str:
     return text
 
 
-def _open_text(path: Path):
+def _open_binary(path: Path):
     try:
-        handle = open(path, encoding="utf-8-sig", newline="")
+        return open(path, "rb")
     except FileNotFoundError:
         raise InputFileError(f"{path}: no such file. Check the path.") from None
     except IsADirectoryError:
         raise InputFileError(f"{path}: is a directory; give a .txt, .csv or .jsonl file.") from None
     except OSError as err:
         raise InputFileError(f"{path}: cannot be read ({err.strerror}).") from None
-    return handle
 
 
 def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
-    number = 0
-    try:
-        for number, line in enumerate(handle, start=1):
-            yield number, line
-    except UnicodeDecodeError:
-        raise InputFileError(f"{name} line {number + 1}: not valid UTF-8. Save the file as UTF-8.") from None
+    """Decode a binary stream line by line, so an encoding error names its own line and a pipe
+    is answered as soon as each line arrives."""
+    for number, raw in enumerate(iter(handle.readline, b""), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputFileError(f"{name} line {number}: not valid UTF-8. Save the file as UTF-8.") from None
+        yield number, line.lstrip("\ufeff") if number == 1 else line
 
 
 def read_txt(handle, name: str) -> Iterator[Item]:
@@ -120,7 +120,7 @@ def read_csv(handle, name: str, column: str) -> Iterator[Item]:
         for values in reader:
             where = f"{name} line {start}"
             start = line_of_row[0] + 1
-            if not any(v.strip() for v in values):
+            if not values:  # a blank line
                 continue
             if len(values) != len(header):
                 raise InputFileError(f"{where}: {len(values)} fields where the header has {len(header)}. "
@@ -133,14 +133,12 @@ def read_csv(handle, name: str, column: str) -> Iterator[Item]:
 def read_file(path: str, text_column: str = "text") -> Iterator[Item]:
     """Items from a .txt, .csv or .jsonl file, or from standard input when path is "-"."""
     if path == "-":
-        stream = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="strict", newline="") \
-            if hasattr(sys.stdin, "buffer") else sys.stdin
-        yield from read_txt(stream, "<stdin>")
+        yield from read_txt(sys.stdin.buffer, "<stdin>")
         return
     suffix = Path(path).suffix.lower()
     if suffix not in (".txt", ".csv", ".jsonl", ".tsv", ""):
         raise InputFileError(f"{path}: unknown file type {suffix!r}; use .txt (one sentence a line), .csv or .jsonl.")
-    with _open_text(Path(path)) as handle:
+    with _open_binary(Path(path)) as handle:
         if suffix == ".csv":
             yield from read_csv(handle, path, text_column)
         elif suffix == ".jsonl":

@@ -126,7 +126,7 @@ def search(texts, labels, groups, classes, *, seed=0, n_folds=DEFAULT_FOLDS, gri
             scores.setdefault(config, []).append(score)
             oof = decisions.setdefault(config, np.zeros((len(labels), len(classes))))
             oof[folds[fold_index][1]] = decision
-        if progress:
+        if progress and (done == len(tasks) or done % max(1, len(tasks) // 5) == 0):
             progress(f"model selection: {done}/{len(tasks)} ({len(by_vectorizer)} feature sets x {len(folds)} folds, "
                      f"{len(grid_configs(seed, grid)) // len(by_vectorizer)} values of C each)")
     # Ties go to the configuration listed first, the simpler one.

@@ -1,0 +1,174 @@
+"""Bad input never hurts: one line naming the file (and row) and the fix, a non-zero exit, no
+traceback, and the previous model or output file left exactly as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from tests.conftest import toy_rows, write_labels
+
+
+def fingerprint(directory):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.iterdir())}
+
+
+def assert_one_line_error(result, *fragments):
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("stance: error: ")
+    assert "Traceback" not in result.output
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+# (name, file contents, fragments the message must contain)
+BAD_LABEL_FILES = [
+    ("missing", None, ["no such file"]),
+    ("empty", b"", ["empty"]),
+    ("not utf-8", b"text,label\n\xff\xfe caf\xe9,neutral\n", ["line 2", "UTF-8"]),
+    ("no label column", b"text,source\nThe jail kept the hold.,a\n", ["line 1", "label", "missing"]),
+    ("malformed quotes", b'text,label\n"The jail kept the hold.,neutral\n', ["malformed CSV"]),
+    ("too many fields", b"text,label\nThe jail, kept the hold,neutral\n", ["line 2", "3 fields"]),
+    ("label outside set", None, ["line 98", "not one of"]),
+    ("empty text", None, ["line 98", "empty text"]),
+]
+
+
+@pytest.mark.parametrize("name, content, fragments", BAD_LABEL_FILES, ids=[c[0] for c in BAD_LABEL_FILES])
+def test_train_on_bad_labels_fails_cleanly_and_keeps_the_model(invoke, model_dir, tmp_path, name, content, fragments):
+    path = tmp_path / "bad.csv"
+    if name == "label outside set":
+        write_labels(path, toy_rows() + [{"text": "The jail kept the hold.", "label": "support"}])
+    elif name == "empty text":
+        write_labels(path, toy_rows() + [{"text": " ", "label": "neutral"}])
+    elif content is not None:
+        _write(path, content)
+    before = fingerprint(model_dir)
+    result = invoke("train", "--labels", path, "--model", model_dir, "--jobs", "1")
+    assert_one_line_error(result, "bad.csv", *fragments)
+    assert fingerprint(model_dir) == before
+
+
+def test_failed_training_leaves_no_partial_model(invoke, tmp_path, monkeypatch, labels_file, model_dir):
+    """An error while writing (here: the pipeline cannot be saved) keeps the old model whole."""
+    import joblib
+
+    before = fingerprint(model_dir)
+
+    def broken_dump(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(joblib, "dump", broken_dump)
+    with pytest.raises(OSError):
+        from stance.artifacts import save_model
+
+        save_model(model_dir, object(), None, {})
+    assert fingerprint(model_dir) == before
+    assert [p.name for p in model_dir.parent.iterdir()] == ["default"]
+
+
+BAD_PREDICT_INPUTS = [
+    ("missing file", ["--file", "nowhere.txt"], None, ["nowhere.txt", "no such file"]),
+    ("empty csv", ["--file", "in.csv"], b"", ["in.csv", "empty"]),
+    ("csv without text column", ["--file", "in.csv"], b"id,sentence\n1,hello there\n", ["in.csv line 1", "--text-column"]),
+    ("csv empty sentence", ["--file", "in.csv"], b"text\nfine sentence here\n\"  \"\n", ["in.csv line 3", "empty sentence"]),
+    ("not utf-8", ["--file", "in.txt"], b"good line\n\xff\xfe bad\n", ["in.txt line 2", "UTF-8"]),
+    ("bad jsonl", ["--file", "in.jsonl"], b'{"text": "ok here"}\n{nope\n', ["in.jsonl line 2", "JSON"]),
+    ("jsonl without text", ["--file", "in.jsonl"], b'{"body": "x"}\n', ["in.jsonl line 1", '"text"']),
+    ("unknown type", ["--file", "in.xlsx"], b"PK", ["in.xlsx", "unknown file type"]),
+    ("empty argument", ["  "], None, ["empty sentence"]),
+    ("two inputs", ["hello there", "--file", "in.txt"], b"x\n", ["exactly one input"]),
+    ("missing article", ["--article", "gone.txt"], None, ["gone.txt", "no such file"]),
+    ("empty article", ["--article", "in.txt"], b"  \n", ["in.txt", "empty"]),
+    ("bad format", ["hello there", "--format", "xml"], None, ["--format", "table, csv, jsonl"]),
+]
+
+
+@pytest.mark.parametrize("name, args, content, fragments", BAD_PREDICT_INPUTS, ids=[c[0] for c in BAD_PREDICT_INPUTS])
+def test_predict_bad_input(invoke, model_dir, tmp_path, name, args, content, fragments):
+    if content is not None:
+        target = next(a for a in args if a.startswith("in."))
+        _write(tmp_path / target, content)
+    out = tmp_path / "predictions.csv"
+    out.write_text("previous results\n")
+    result = invoke("predict", *args, "--output", out)
+    assert_one_line_error(result, *fragments)
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def _corrupt(model_dir, name):
+    if name == "missing directory":
+        import shutil
+
+        shutil.rmtree(model_dir)
+    elif name == "missing metadata":
+        (model_dir / "metadata.json").unlink()
+    elif name == "corrupt metadata":
+        (model_dir / "metadata.json").write_text("{not json")
+    elif name == "corrupt weights":
+        (model_dir / "weights.npz").write_bytes(b"garbage")
+    elif name == "missing weights":
+        (model_dir / "weights.npz").unlink()
+    elif name == "corrupt pipeline":
+        (model_dir / "model.joblib").write_bytes(b"garbage")
+    elif name in ("other scikit-learn", "other format"):
+        meta = json.loads((model_dir / "metadata.json").read_text())
+        if name == "other scikit-learn":
+            meta["versions"]["scikit-learn"] = "0.24.2"
+        else:
+            meta["format_version"] = 99
+        (model_dir / "metadata.json").write_text(json.dumps(meta))
+
+
+BAD_MODELS = [
+    ("missing directory", ["no model directory", "stance train"]),
+    ("missing metadata", ["metadata.json", "missing"]),
+    ("corrupt metadata", ["metadata.json", "corrupt"]),
+    ("corrupt weights", ["weights.npz", "corrupt"]),
+    ("missing weights", ["weights.npz", "missing"]),
+    ("other scikit-learn", ["scikit-learn 0.24.2", "Retrain"]),
+    ("other format", ["format 99"]),
+]
+
+
+@pytest.mark.parametrize("name, fragments", BAD_MODELS, ids=[c[0] for c in BAD_MODELS])
+@pytest.mark.parametrize("command", [["predict", "The jail kept the hold."], ["explain", "The jail kept the hold."]])
+def test_bad_model_directory(invoke, model_dir, name, fragments, command):
+    _corrupt(model_dir, name)
+    result = invoke(*command, "--model", model_dir)
+    assert_one_line_error(result, "models/default", *fragments)
+
+
+@pytest.mark.parametrize("name, fragments", [("corrupt pipeline", ["model.joblib", "corrupt"]),
+                                             ("other scikit-learn", ["scikit-learn 0.24.2"])])
+def test_bad_pipeline_for_evaluate(invoke, model_dir, labels_file, name, fragments):
+    _corrupt(model_dir, name)
+    result = invoke("evaluate", "--test", labels_file, "--model", model_dir)
+    if name == "corrupt pipeline":  # evaluate --test reads the weights, not the pickle
+        assert result.exit_code == 0
+    else:
+        assert_one_line_error(result, *fragments)
+
+
+def test_bad_test_file_for_evaluate(invoke, model_dir, tmp_path):
+    path = write_labels(tmp_path / "test.csv", [{"text": "The jail kept the hold.", "label": "maybe"}])
+    assert_one_line_error(invoke("evaluate", "--test", path), "test.csv line 2", "not one of")
+
+
+def test_evaluate_by_unknown_column(invoke, model_dir, labels_file):
+    assert_one_line_error(invoke("evaluate", "--test", labels_file, "--by", "county"), "--by", "county")
+
+
+def test_bad_classes_option(invoke, labels_file):
+    assert_one_line_error(invoke("train", "--classes", "only"), "--classes")

@@ -1,0 +1,135 @@
+"""Extraction on the seed articles' hard spots, and the extract command."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from stance.extract import extract_article, extract_sentences, is_furniture, segment
+from tests.conftest import SEEDS, write_labels
+
+LITTLE_ROCK = SEEDS / "000_607ac6932bf32d09.txt"
+LAPD = SEEDS / "001_c136fa58ca0eef5c.txt"
+CMPD = SEEDS / "002_273fea6c5273bda8.txt"
+CHIEFS = SEEDS / "003_e6d876d08fe4b9f6.txt"
+GARCETTI = SEEDS / "004_667dc3044edc842c.txt"
+
+
+def texts(path):
+    return [s.text for s in extract_article(path)]
+
+
+@pytest.mark.parametrize("path", sorted(SEEDS.glob("*.txt")))
+def test_every_sentence_is_text_of_the_article(path):
+    article = " ".join(path.read_text(encoding="utf-8").split())
+    sentences = texts(path)
+    assert sentences
+    for sentence in sentences:
+        assert sentence in article
+
+
+def test_repeated_lede_is_kept_once():
+    lede = [s for s in texts(LITTLE_ROCK) if "legal status of its residents is not their focus" in s]
+    assert len(lede) == 1
+    # the dateline cut after "Ark." is joined back to its sentence
+    assert lede[0].startswith("LITTLE ROCK, Ark. (KTHV)")
+
+
+@pytest.mark.parametrize("path, furniture", [
+    (LITTLE_ROCK, "Breaking News"),
+    (LITTLE_ROCK, "Before You Leave, Check This Out"),
+    (LAPD, "lapd trump"),
+    (LAPD, "Let us know on our Facebook page"),
+    (CMPD, "Powered by Frankly"),
+    (CHIEFS, "Trending Topics"),
+    (CHIEFS, "Your email address will not be published"),
+    (CHIEFS, "Akismet"),
+    (CHIEFS, "Back to top"),
+    (GARCETTI, "Comment Off"),
+    (GARCETTI, "FB.com/MayorOfLA"),
+    (GARCETTI, "Print Friendly"),
+    (GARCETTI, "Free Newsletter"),
+    (GARCETTI, "Don411.com"),
+])
+def test_page_furniture_is_dropped(path, furniture):
+    assert not any(furniture.lower() in s.lower() for s in texts(path))
+
+
+def test_truncated_and_repeated_titles_are_dropped():
+    cmpd = texts(CMPD)
+    assert not any(s.endswith("the Presi") or "WBTV" in s for s in cmpd)
+    assert sum(s.startswith("CMPD not enforcing federal immigration policy") for s in cmpd) == 1
+    assert sum(s.startswith("MAYOR GARCETTI: L.A. WON") for s in texts(GARCETTI)) == 1
+
+
+def test_quoted_passage_is_split_into_sentences_and_attributed():
+    sentences = {s.text: s for s in extract_article(LAPD)}
+    quote = [
+        "“We are not going to engage in law enforcement activities solely based on somebody’s immigration status.",
+        "We are not going to work in conjunction with Homeland Security on deportation efforts.",
+        "That is not our job, nor will I make it our job.”",
+    ]
+    for line in quote:
+        assert line in sentences
+        assert sentences[line].speaker == "Chief Beck"
+    # an attribution after the closing quote stays with its sentence
+    stodola = {s.text: s for s in extract_article(LITTLE_ROCK)}
+    assert "That's why I issued it,\" said Mayor Stodola." in stodola
+    assert stodola["That's why I issued it,\" said Mayor Stodola."].speaker == "Mayor Stodola"
+
+
+def test_narration_and_scare_quotes_carry_no_speaker():
+    by_text = {s.text: s for s in extract_article(CHIEFS)}
+    funding = next(t for t in by_text if t.startswith("The president also warned"))
+    assert by_text[funding].speaker == ""
+
+
+def test_sentences_are_numbered_in_order_and_tagged_with_the_file_name():
+    sentences = extract_article(CMPD)
+    assert [s.sentence for s in sentences] == list(range(1, len(sentences) + 1))
+    assert {s.source for s in sentences} == {CMPD.name}
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("Breaking News", True),
+    ("x", True),
+    ("SOCIAL MEDIA CHANNELS", True),
+    ("Twitter: @MayorOfLA", True),
+    ("The sheriff said his deputies would keep honoring detainers.", False),
+    ("Sheriff Ends 287(g) Agreement With ICE After Two Decades", False),
+])
+def test_is_furniture(line, expected):
+    assert is_furniture(line) is expected
+
+
+@pytest.mark.parametrize("segmenter", ["syntok", "pysbd"])
+def test_both_segmenters_split_plain_sentences(segmenter):
+    assert segment("The jail ended the program. ICE objected.", segmenter) == ["The jail ended the program.",
+                                                                               "ICE objected."]
+
+
+def test_repeated_sentences_within_an_article_are_dropped():
+    text = "The county ended the agreement.\n\nThe county ended the agreement.\n\nICE said nothing about it."
+    assert extract_sentences(text) == ["The county ended the agreement.", "ICE said nothing about it."]
+
+
+def test_extract_command_writes_label_ready_csv(invoke, tmp_path):
+    result = invoke("extract", LAPD, CMPD, "--out", tmp_path / "candidates.csv")
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "candidates.csv", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == ["text", "label", "source", "sentence", "speaker"]
+    assert {r["source"] for r in rows} == {LAPD.name, CMPD.name}
+    assert all(r["label"] == "" for r in rows)
+
+
+def test_extract_skip_labelled_leaves_out_known_sentences(invoke, tmp_path):
+    known = texts(CMPD)[:5]
+    labels = write_labels(tmp_path / "known.csv", [{"text": f"  {t.upper()} ", "label": "neutral"} for t in known])
+    result = invoke("extract", CMPD, "--skip-labelled", labels)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == len(texts(CMPD)) - 5
+    assert not {r["text"] for r in rows} & set(known)
