@@ -347,6 +347,82 @@ def explain(
         print("  against: " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["against"]) or "-"))
 
 
+@command
+def suggest(
+    candidates: Path = typer.Argument(..., help="Unlabelled sentences: the CSV that `stance extract` writes."),
+    model: Path = ModelOption,
+    n: int = typer.Option(50, "--n", min=1, help="How many sentences to suggest."),
+    rare_share: float = typer.Option(0.3, "--rare-share", min=0.0, max=1.0,
+                                     help="Share of places kept for sentences the model thinks are a rarer stance."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the label-ready CSV here instead of stdout."),
+) -> None:
+    """Rank unlabelled sentences by how much labelling them would teach the model."""
+    import csv
+
+    import pandas as pd
+
+    from stance.artifacts import load_compiled
+    from stance.labels import LABEL_COLUMNS, read_rows
+    from stance.predict import output_stream
+    from stance.suggest import suggestions
+
+    header, rows = read_rows(candidates)
+    if "text" not in header:
+        raise UsageError(f"{candidates} line 1: no column 'text'; give the CSV written by `stance extract`.")
+    empty = next((line for line, row in rows if not row["text"].strip()), None)
+    if empty:
+        raise UsageError(f"{candidates} line {empty}: empty text. Remove the row.")
+    if not rows:
+        raise UsageError(f"{candidates}: no sentences to rank.")
+    compiled, _ = load_compiled(model)
+    picked = suggestions(compiled, pd.DataFrame([r for _, r in rows], columns=header), n, rare_share)
+    with output_stream(str(out) if out else None) as stream:
+        writer = csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(picked)
+    guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes)
+    say(f"{len(picked)} of {len(rows)} sentences suggested (model's guesses: {guesses})"
+        + (f", written to {out}" if out else ""))
+
+
+@command
+def learning_curve(
+    labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file."),
+    model: Path = typer.Option(DEFAULT_MODEL, "--model",
+                               help="Take the hyper-parameters from this model (defaults if it does not exist)."),
+    folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
+    seed: int = typer.Option(0, "--seed", help="Seed for folds and subsamples."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write the curve as a PNG."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    classes: Optional[str] = typer.Option(None, "--classes", help="Labels (default: the model's)."),
+) -> None:
+    """Macro-F1 (grouped CV) as the number of labelled rows grows: is labelling more still paying off?"""
+    from stance.artifacts import read_metadata
+    from stance.curve import learning_curve as compute, plot_curve
+    from stance.pipeline import ModelConfig
+
+    chosen = parse_classes(classes) if classes else _model_classes(model)
+    frame, groups = _training_data(labels, chosen)
+    try:
+        params = read_metadata(model)["params"]
+        config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}, seed=seed)
+    except StanceError:
+        config = ModelConfig(seed=seed)
+    say(f"learning curve on {len(frame)} rows of {labels} with {config}")
+    points = compute(list(frame["text"]), list(frame["label"]), groups, chosen, config, n_folds=folds, seed=seed,
+                     progress=say)
+    if plot:
+        plot_curve(points, plot, f"learning curve: {labels}")
+        say(f"plot written to {plot}")
+    if json_out:
+        print(json.dumps(points, indent=2))
+        return
+    print(f"{'rows':>6}  {'macro-F1':>8}  {'std':>6}")
+    for p in points:
+        print(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
+
+
 def main() -> None:
     """Entry point of the `stance` command."""
     try:

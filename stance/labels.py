@@ -17,6 +17,8 @@ from stance import LABELS
 from stance.errors import LabelFileError
 
 REQUIRED_COLUMNS = ("text", "label")
+# The columns of the project's labels.csv, in order; label-ready files use the same.
+LABEL_COLUMNS = ("text", "label", "source", "note", "origin", "state", "year")
 # Every class needs a row in each cross-validation fold: five folds, five rows at the least.
 MIN_ROWS_PER_CLASS = 5
 SHORT_WORDS = 4
