@@ -135,8 +135,11 @@ def format_report(report: dict, title: str = "") -> str:
         lines.append(f"{c:{width}}  " + "  ".join(f"{v:9d}" for v in row))
     if "calibration" in report:
         cal = report["calibration"]
-        lines += ["", f"calibration  Brier score {cal['brier']:.3f}, expected calibration error {cal['ece']:.3f}",
-                  "", "min-prob  coverage  accuracy  macro-F1   (predict --min-prob P labels the rest uncertain)"]
+        lines += ["", f"calibration  Brier score {cal['brier']:.3f}, expected calibration error {cal['ece']:.3f}"]
+        if "without_temperature" in cal:
+            raw = cal["without_temperature"]
+            lines.append(f"             (before temperature scaling: Brier {raw['brier']:.3f}, ECE {raw['ece']:.3f})")
+        lines += ["", "min-prob  coverage  accuracy  macro-F1   (predict --min-prob P labels the rest uncertain)"]
         for row in report["risk_coverage"]:
             acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
             mf1 = "-" if row["macro_f1"] is None else f"{row['macro_f1']:.3f}"

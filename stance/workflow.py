@@ -99,5 +99,7 @@ def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int =
                         n_jobs=jobs, progress=progress)
     y_pred = list(cv.predicted)
     report = score(frame["label"].tolist(), y_pred, classes, cv.proba, seed)
+    uncalibrated = score(frame["label"].tolist(), y_pred, classes, cv.raw_proba, seed)["calibration"]
+    report["calibration"]["without_temperature"] = {k: uncalibrated[k] for k in ("brier", "ece")}
     report["chosen_per_fold"] = [{k: v for k, v in c.as_dict().items() if k != "seed"} for c in cv.chosen]
     return _with_groups(report, frame, by, y_pred, cv.proba, classes, seed)

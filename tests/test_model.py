@@ -1,0 +1,141 @@
+"""The model's promises: deterministic training, honest folds, save -> load identity, the numpy
+twin equal to the scikit-learn pipeline, explanations that add up, probabilities that sum to one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stance.artifacts import load_compiled, load_pipeline
+from stance.compiled import CompiledModel, char_wb_ngrams, word_ngrams
+from stance.explain import contributions, explain_texts, intercepts
+from stance.pipeline import ModelConfig, build_pipeline
+from stance.train import apply_bias, make_folds, train, tune_bias
+from tests.conftest import toy_rows
+
+ROWS = toy_rows()
+TEXTS = [r["text"] for r in ROWS]
+LABELS = [r["label"] for r in ROWS]
+GROUPS = [r["source"] for r in ROWS]
+CLASSES = ("cooperate", "decline", "neutral")
+SMALL_GRID = {"word_ngram": [(1, 2)], "char_ngram": [None, (2, 5)], "sublinear_tf": [True], "min_df": [1],
+              "C": [1.0, 4.0]}
+PROBES = ["The sheriff will not hand anyone to ICE.", "ICE", "", "¿Qué pasa?  \n\t tabs", "287(g) 287(g) 287(g)",
+          "a", "Zürich police — “no detainers”", "x" * 500]
+
+
+def test_training_is_deterministic():
+    first = train(TEXTS, LABELS, GROUPS, CLASSES, seed=3, grid=SMALL_GRID, n_jobs=1)
+    second = train(TEXTS, LABELS, GROUPS, CLASSES, seed=3, grid=SMALL_GRID, n_jobs=2)
+    assert first.config == second.config
+    np.testing.assert_array_equal(first.pipeline.named_steps["clf"].coef_, second.pipeline.named_steps["clf"].coef_)
+    np.testing.assert_array_equal(first.pipeline.predict_proba(PROBES), second.pipeline.predict_proba(PROBES))
+    assert first.temperature == second.temperature
+
+
+def test_folds_never_split_a_source():
+    for train_idx, test_idx in make_folds(LABELS, GROUPS, 5, seed=0):
+        assert not {GROUPS[i] for i in train_idx} & {GROUPS[i] for i in test_idx}
+
+
+def test_folds_without_sources_are_stratified():
+    for _, test_idx in make_folds(LABELS, None, 4, seed=0):
+        counts = {c: sum(LABELS[i] == c for i in test_idx) for c in CLASSES}
+        assert max(counts.values()) - min(counts.values()) <= 1
+
+
+@pytest.mark.parametrize("config", [
+    ModelConfig(),
+    ModelConfig(char_ngram=(2, 5), sublinear_tf=False, min_df=2, word_ngram=(1, 1)),
+    ModelConfig(char_ngram=(1, 3), word_ngram=(2, 3), C=0.1),
+])
+def test_numpy_model_equals_the_pipeline(config):
+    pipeline = build_pipeline(config).fit(TEXTS, LABELS)
+    apply_bias(pipeline, np.array([0.0, 0.3, -0.2]), CLASSES)
+    compiled = CompiledModel.from_pipeline(pipeline)
+    np.testing.assert_allclose(compiled.predict_proba(PROBES), pipeline.predict_proba(PROBES), atol=1e-12)
+    np.testing.assert_allclose(compiled.decision_function(PROBES), pipeline.decision_function(PROBES), atol=1e-12)
+
+
+def test_numpy_model_equals_a_binary_pipeline():
+    rows = [(t, l) for t, l in zip(TEXTS, LABELS) if l != "neutral"]
+    pipeline = build_pipeline(ModelConfig(char_ngram=(2, 4))).fit(*zip(*rows))
+    compiled = CompiledModel.from_pipeline(pipeline)
+    np.testing.assert_allclose(compiled.predict_proba(PROBES), pipeline.predict_proba(PROBES), atol=1e-12)
+
+
+@pytest.mark.parametrize("word", ["a", "ab", "abcd", "abcdefgh"])
+def test_char_ngrams_match_scikit_learn(word):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()
+    assert char_wb_ngrams(word, (2, 5)) == analyzer(word)
+
+
+def test_word_ngrams_match_scikit_learn():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    text = "The Sheriff's 287(g) deal — ended, the sheriff said."
+    for ngram in [(1, 1), (1, 3), (2, 3)]:
+        assert word_ngrams(text, ngram) == TfidfVectorizer(ngram_range=ngram).build_analyzer()(text)
+
+
+def test_save_then_load_gives_identical_probabilities(trained_model_dir):
+    pipeline, meta = load_pipeline(trained_model_dir)
+    compiled, _ = load_compiled(trained_model_dir)
+    from stance.compiled import probabilities
+    from stance.train import _full_decision
+
+    expected = probabilities(_full_decision(pipeline.named_steps["clf"],
+                                            pipeline.named_steps["tfidf"].transform(PROBES), CLASSES),
+                             meta["temperature"])
+    np.testing.assert_allclose(compiled.predict_proba(PROBES), expected, atol=1e-12)
+    again, _ = load_compiled(trained_model_dir)
+    np.testing.assert_array_equal(again.predict_proba(PROBES), compiled.predict_proba(PROBES))
+
+
+def test_weights_file_loads_without_pickle(trained_model_dir):
+    with np.load(trained_model_dir / "weights.npz", allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+
+
+def test_explanation_adds_up_to_the_decision_value(trained_model_dir):
+    compiled, _ = load_compiled(trained_model_dir)
+    pipeline, _ = load_pipeline(trained_model_dir)
+    for text in PROBES:
+        names, matrix = contributions(compiled, text)
+        assert len(names) == matrix.shape[0]
+        np.testing.assert_allclose(matrix.sum(axis=0) + intercepts(compiled), pipeline.decision_function([text])[0],
+                                   rtol=0, atol=1e-12)
+    explanation = explain_texts(compiled, ["The Denver police will not honor ICE detainers."], top=50)[0]
+    label = explanation["label"]
+    everything = explain_texts(compiled, ["The Denver police will not honor ICE detainers."], top=10_000)[0]
+    total = sum(t["weight"] for t in everything["toward"] + everything["against"]) + everything["intercept"][label]
+    assert total == pytest.approx(explanation["decision"][label], abs=1e-12)
+    assert all(t["weight"] > 0 for t in explanation["toward"])
+
+
+def test_bias_tuning_never_lowers_the_held_out_score():
+    from stance.train import macro_f1
+
+    rng = np.random.default_rng(0)
+    labels = np.array(LABELS)
+    decision = rng.normal(size=(len(labels), 3)) + np.eye(3)[[CLASSES.index(l) for l in labels]] * 0.8
+    decision[:, 0] -= 1.0  # a class the raw decisions under-predict
+    bias = tune_bias(decision, labels, CLASSES)
+    names = np.array(CLASSES)
+    assert macro_f1(labels, names[(decision + bias).argmax(1)], CLASSES) >= macro_f1(labels, names[decision.argmax(1)],
+                                                                                     CLASSES)
+    assert bias[0] == 0 and bias[1] != 0 or bias[2] != 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(max_size=200), min_size=1, max_size=5))
+def test_predict_never_crashes_and_probabilities_sum_to_one(trained_model_dir, texts):
+    compiled, _ = load_compiled(trained_model_dir)
+    proba = compiled.predict_proba(texts)
+    assert proba.shape == (len(texts), 3)
+    assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
