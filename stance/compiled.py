@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import chain, repeat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
+# scikit-learn's default token_pattern is (?u)\b\w\w+\b; a greedy \w\w+ finds the same maximal runs
+# of two or more word characters, a fifth faster.
+TOKEN = re.compile(r"\w\w+")
 _RUNS_OF_SPACE = re.compile(r"\s\s+")
 _CACHE_LIMIT = 200_000
+BATCH_MIN = 64  # from this many texts on, n-grams are counted with numpy for the whole batch
 
 
 def probabilities(decision: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -72,6 +76,7 @@ class Block:
     def __post_init__(self):
         self._word_cache: dict[str, list[int]] = {}
         self._terms: list[str] | None = None
+        self._index = None
 
     def terms(self) -> list[str]:
         """Feature names in column order (built on first use: prediction never needs them)."""
@@ -84,29 +89,101 @@ class Block:
         vocab = self.vocabulary
         if self.analyzer == "word":
             return Counter(j for j in map(vocab.get, word_ngrams(text, self.ngram)) if j is not None)
-        # char_wb n-grams never cross a word boundary, so each distinct word is analysed once.
-        cache = self._word_cache
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
         counts: Counter = Counter()
         for word in _RUNS_OF_SPACE.sub(" ", text.lower()).split():
-            cols = cache.get(word)
-            if cols is None:
-                cols = cache[word] = [j for j in map(vocab.get, char_wb_ngrams(word, self.ngram)) if j is not None]
-            counts.update(cols)
+            counts.update(self._word_columns(word))
         return counts
+
+    def _word_columns(self, word: str) -> list[int]:
+        # char_wb n-grams never cross a word boundary, so each distinct word is analysed once.
+        cache = self._word_cache
+        cols = cache.get(word)
+        if cols is None:
+            if len(cache) > _CACHE_LIMIT:
+                cache.clear()
+            vocab = self.vocabulary
+            cols = cache[word] = [j for j in map(vocab.get, char_wb_ngrams(word, self.ngram)) if j is not None]
+        return cols
+
+    def _token_index(self):
+        """For batches: every vocabulary n-gram as an integer key over token ids, so a batch's
+        n-grams are looked up with numpy instead of being joined into strings one by one."""
+        if self._index is None:
+            tokens: dict[str, int] = {}
+            grams: dict[int, list[tuple[list[int], int]]] = {}
+            for term, col in self.vocabulary.items():
+                ids = [tokens.setdefault(part, len(tokens)) for part in term.split(" ")]
+                grams.setdefault(len(ids), []).append((ids, col))
+            size = max(len(tokens), 1)
+            if size ** self.ngram[1] >= 2**62:
+                self._index = False  # keys would overflow: stay on the per-text path
+                return self._index
+            tables = {}
+            for n, entries in grams.items():
+                keys = np.zeros(len(entries), dtype=np.int64)
+                for j in range(n):
+                    keys = keys * size + np.array([ids[j] for ids, _ in entries], dtype=np.int64)
+                order = np.argsort(keys)
+                tables[n] = (keys[order], np.array([col for _, col in entries], dtype=np.intp)[order])
+            self._index = (tokens, size, tables)
+        return self._index
+
+    def _batch_word_columns(self, texts: list[str]):
+        tokens, size, tables = self._index
+        lowered = [TOKEN.findall(text.lower()) for text in texts]
+        lengths = np.fromiter(map(len, lowered), dtype=np.intp, count=len(texts))
+        ids = np.fromiter(map(tokens.get, chain.from_iterable(lowered), repeat(-1)), dtype=np.int64,
+                          count=int(lengths.sum()))
+        row = np.repeat(np.arange(len(texts)), lengths)
+        rows, cols = [], []
+        for n in range(self.ngram[0], self.ngram[1] + 1):
+            if n not in tables or len(ids) < n:
+                continue
+            m = len(ids) - n + 1
+            valid = row[:m] == row[n - 1 :]  # the n tokens belong to one text
+            keys = np.zeros(m, dtype=np.int64)
+            for j in range(n):
+                part = ids[j : j + m]
+                valid &= part >= 0  # a token outside the vocabulary is in no vocabulary n-gram
+                keys = keys * size + part
+            keys, starts = keys[valid], row[:m][valid]
+            table_keys, table_cols = tables[n]
+            at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
+            found = table_keys[at] == keys
+            rows.append(starts[found])
+            cols.append(table_cols[at[found]])
+        if not rows:
+            return np.zeros(0, np.intp), np.zeros(0, np.intp)
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def _batch_char_columns(self, texts: list[str]):
+        words = [_RUNS_OF_SPACE.sub(" ", text.lower()).split() for text in texts]
+        per_word = [self._word_columns(word) for word in chain.from_iterable(words)]
+        word_rows = np.repeat(np.arange(len(texts)), np.fromiter(map(len, words), dtype=np.intp, count=len(texts)))
+        counts = np.fromiter(map(len, per_word), dtype=np.intp, count=len(per_word))
+        cols = np.fromiter(chain.from_iterable(per_word), dtype=np.intp, count=int(counts.sum()))
+        return np.repeat(word_rows, counts), cols
+
+    def counts(self, texts: list[str]):
+        """(row, column, term count) of every vocabulary n-gram present in the texts."""
+        index = self._token_index() if self.analyzer == "word" and len(texts) >= BATCH_MIN else None
+        if len(texts) < BATCH_MIN or index is False:
+            rows, cols, tfs = [], [], []
+            for i, text in enumerate(texts):
+                found = self.columns(text)
+                rows.extend([i] * len(found))
+                cols.extend(found.keys())
+                tfs.extend(found.values())
+            return (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp),
+                    np.asarray(tfs, dtype=np.float64))
+        rows, cols = self._batch_word_columns(texts) if self.analyzer == "word" else self._batch_char_columns(texts)
+        width = len(self.vocabulary)
+        keys, tfs = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
+        return (keys // width).astype(np.intp), (keys % width).astype(np.intp), tfs.astype(np.float64)
 
     def features(self, texts: list[str]):
         """The block's l2-normalised tf-idf rows as flat arrays: (row, column, value)."""
-        rows, cols, tfs = [], [], []
-        for i, text in enumerate(texts):
-            counts = self.columns(text)
-            rows.extend([i] * len(counts))
-            cols.extend(counts.keys())
-            tfs.extend(counts.values())
-        rows = np.asarray(rows, dtype=np.intp)
-        cols = np.asarray(cols, dtype=np.intp)
-        values = np.asarray(tfs, dtype=np.float64)
+        rows, cols, values = self.counts(texts)
         if self.sublinear_tf:
             values = np.log(values) + 1.0
         values *= self.idf[cols]

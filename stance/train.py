@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -49,7 +49,6 @@ class TrainResult:
     n_folds: int
     temperature: float
     seconds: float
-    extra: dict = field(default_factory=dict)
 
 
 def make_folds(labels: Sequence[str], groups: Sequence[str] | None, n_folds: int, seed: int):
@@ -134,47 +133,6 @@ def search(texts, labels, groups, classes, *, seed=0, n_folds=DEFAULT_FOLDS, gri
     return SearchResult(best, scores, decisions[best])
 
 
-def tune_bias(decision: np.ndarray, labels, classes, scorer=None, steps=np.linspace(-1.5, 1.5, 61), rounds=3
-              ) -> np.ndarray:
-    """Per-class offsets added to the decision values that maximise the score of held-out
-    predictions (coordinate ascent, the first class fixed at 0).
-
-    Logistic regression's decision threshold maximises likelihood, not macro-F1; shifting the
-    class offsets on out-of-fold decisions trades precision for recall where F1 gains."""
-    scorer = scorer or macro_f1
-    labels = np.asarray(labels)
-    names = np.asarray(classes)
-    bias = np.zeros(len(classes))
-
-    def value(b):
-        return scorer(labels, names[(decision + b).argmax(axis=1)], classes)
-
-    best = value(bias)
-    for _ in range(rounds):
-        improved = False
-        for k in range(1, len(classes)):
-            for step in steps:
-                trial = bias.copy()
-                trial[k] = step
-                score = value(trial)
-                if score > best + 1e-9:
-                    best, bias, improved = score, trial, True
-        if not improved:
-            break
-    return bias
-
-
-def apply_bias(pipeline, bias: np.ndarray, classes) -> None:
-    """Fold per-class offsets into the classifier's intercept, so every consumer of the model
-    (predict, explain, the numpy twin) sees the same decision values."""
-    clf = pipeline.named_steps["clf"]
-    order = [list(classes).index(c) for c in clf.classes_]
-    if clf.intercept_.shape[0] == 1:  # binary: one output, positive means classes_[1]
-        clf.intercept_ = clf.intercept_ + (bias[order[1]] - bias[order[0]])
-    else:
-        clf.intercept_ = clf.intercept_ + bias[order]
-
-
 def fit_temperature(decision: np.ndarray, labels, classes) -> float:
     """The temperature T that makes softmax(decision / T) best fit held-out labels (log loss).
 
@@ -188,19 +146,16 @@ def fit_temperature(decision: np.ndarray, labels, classes) -> float:
 
 
 def train(texts, labels, groups=None, classes=None, *, seed=0, n_folds=DEFAULT_FOLDS, grid=None, n_jobs=2,
-          scorer=macro_f1, calibrate=True, tune=True, progress: Progress | None = None) -> TrainResult:
+          scorer=macro_f1, calibrate=True, progress: Progress | None = None) -> TrainResult:
     """Choose hyper-parameters by grouped cross-validation, then fit the winner on all rows."""
     started = time.perf_counter()
     classes = tuple(classes or sorted(set(labels)))
     result = search(texts, labels, groups, classes, seed=seed, n_folds=n_folds, grid=grid, n_jobs=n_jobs,
                     scorer=scorer, progress=progress)
     pipeline = build_pipeline(result.best).fit(list(texts), list(labels))
-    bias = tune_bias(result.oof_decision, labels, classes, scorer) if tune else np.zeros(len(classes))
-    apply_bias(pipeline, bias, classes)
-    temperature = fit_temperature(result.oof_decision + bias, labels, classes) if calibrate else 1.0
+    temperature = fit_temperature(result.oof_decision, labels, classes) if calibrate else 1.0
     return TrainResult(pipeline, classes, result.best, result.best_mean, result.best_std,
-                       len(result.scores[result.best]), temperature, time.perf_counter() - started,
-                       {"bias": [float(b) for b in bias]})
+                       len(result.scores[result.best]), temperature, time.perf_counter() - started)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from stance.artifacts import load_compiled, load_pipeline
 from stance.compiled import CompiledModel, char_wb_ngrams, word_ngrams
 from stance.explain import contributions, explain_texts, intercepts
 from stance.pipeline import ModelConfig, build_pipeline
-from stance.train import apply_bias, make_folds, train, tune_bias
+from stance.train import make_folds, train
 from tests.conftest import toy_rows
 
 ROWS = toy_rows()
@@ -53,7 +53,6 @@ def test_folds_without_sources_are_stratified():
 ])
 def test_numpy_model_equals_the_pipeline(config):
     pipeline = build_pipeline(config).fit(TEXTS, LABELS)
-    apply_bias(pipeline, np.array([0.0, 0.3, -0.2]), CLASSES)
     compiled = CompiledModel.from_pipeline(pipeline)
     np.testing.assert_allclose(compiled.predict_proba(PROBES), pipeline.predict_proba(PROBES), atol=1e-12)
     np.testing.assert_allclose(compiled.decision_function(PROBES), pipeline.decision_function(PROBES), atol=1e-12)
@@ -117,20 +116,6 @@ def test_explanation_adds_up_to_the_decision_value(trained_model_dir):
     assert all(t["weight"] > 0 for t in explanation["toward"])
 
 
-def test_bias_tuning_never_lowers_the_held_out_score():
-    from stance.train import macro_f1
-
-    rng = np.random.default_rng(0)
-    labels = np.array(LABELS)
-    decision = rng.normal(size=(len(labels), 3)) + np.eye(3)[[CLASSES.index(l) for l in labels]] * 0.8
-    decision[:, 0] -= 1.0  # a class the raw decisions under-predict
-    bias = tune_bias(decision, labels, CLASSES)
-    names = np.array(CLASSES)
-    assert macro_f1(labels, names[(decision + bias).argmax(1)], CLASSES) >= macro_f1(labels, names[decision.argmax(1)],
-                                                                                     CLASSES)
-    assert bias[0] == 0 and bias[1] != 0 or bias[2] != 0
-
-
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(max_size=200), min_size=1, max_size=5))
 def test_predict_never_crashes_and_probabilities_sum_to_one(trained_model_dir, texts):
@@ -139,3 +124,24 @@ def test_predict_never_crashes_and_probabilities_sum_to_one(trained_model_dir, t
     assert proba.shape == (len(texts), 3)
     assert np.all(np.isfinite(proba)) and np.all(proba >= 0)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("config", [ModelConfig(word_ngram=(1, 3)), ModelConfig(char_ngram=(2, 5), word_ngram=(2, 2))])
+def test_batch_path_equals_the_per_text_path(config):
+    """From BATCH_MIN texts on, n-grams are counted with numpy; both paths give one answer."""
+    from stance.compiled import BATCH_MIN
+
+    pipeline = build_pipeline(config).fit(TEXTS, LABELS)
+    compiled = CompiledModel.from_pipeline(pipeline)
+    batch = (PROBES + TEXTS) * (BATCH_MIN // len(PROBES) + 1)
+    one_by_one = np.vstack([compiled.predict_proba([t]) for t in batch])
+    np.testing.assert_allclose(compiled.predict_proba(batch), one_by_one, atol=1e-12)
+    np.testing.assert_allclose(compiled.predict_proba(batch), pipeline.predict_proba(batch), atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=80))
+def test_tokens_match_scikit_learn_on_any_text(text):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    assert word_ngrams(text, (1, 2)) == TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()(text)
