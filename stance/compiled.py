@@ -156,13 +156,27 @@ class Block:
             return np.zeros(0, np.intp), np.zeros(0, np.intp)
         return np.concatenate(rows), np.concatenate(cols)
 
-    def _batch_char_columns(self, texts: list[str]):
+    def _batch_char_counts(self, texts: list[str]):
+        """A batch's char_wb counts as (sentences x distinct words) @ (distinct words x n-grams):
+        each distinct word is analysed once, and the sum runs in scipy's sparse product."""
+        from scipy import sparse
+
         words = [_RUNS_OF_SPACE.sub(" ", text.lower()).split() for text in texts]
-        per_word = [self._word_columns(word) for word in chain.from_iterable(words)]
-        word_rows = np.repeat(np.arange(len(texts)), np.fromiter(map(len, words), dtype=np.intp, count=len(texts)))
-        counts = np.fromiter(map(len, per_word), dtype=np.intp, count=len(per_word))
-        cols = np.fromiter(chain.from_iterable(per_word), dtype=np.intp, count=int(counts.sum()))
-        return np.repeat(word_rows, counts), cols
+        flat = list(chain.from_iterable(words))
+        distinct = {word: i for i, word in enumerate(dict.fromkeys(flat))}
+        word_ids = np.fromiter(map(distinct.__getitem__, flat), dtype=np.intp, count=len(flat))
+        rows = np.repeat(np.arange(len(texts)), np.fromiter(map(len, words), dtype=np.intp, count=len(texts)))
+        per_word = [self._word_columns(word) for word in distinct]
+        lengths = np.fromiter(map(len, per_word), dtype=np.intp, count=len(per_word))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indices = np.fromiter(chain.from_iterable(per_word), dtype=np.intp, count=int(indptr[-1]))
+        width = len(self.vocabulary)
+        grams = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(distinct), width))
+        occurrences = sparse.csr_matrix((np.ones(len(word_ids)), (rows, word_ids)), shape=(len(texts), len(distinct)))
+        # The product sums each sentence's n-gram counts; its rows hold each column once.
+        counts = occurrences @ grams
+        return (np.repeat(np.arange(len(texts)), np.diff(counts.indptr)).astype(np.intp),
+                counts.indices.astype(np.intp), counts.data.astype(np.float64))
 
     def counts(self, texts: list[str]):
         """(row, column, term count) of every vocabulary n-gram present in the texts."""
@@ -176,7 +190,9 @@ class Block:
                 tfs.extend(found.values())
             return (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp),
                     np.asarray(tfs, dtype=np.float64))
-        rows, cols = self._batch_word_columns(texts) if self.analyzer == "word" else self._batch_char_columns(texts)
+        if self.analyzer != "word":
+            return self._batch_char_counts(texts)
+        rows, cols = self._batch_word_columns(texts)
         width = len(self.vocabulary)
         keys, tfs = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
         return (keys // width).astype(np.intp), (keys % width).astype(np.intp), tfs.astype(np.float64)
@@ -195,6 +211,12 @@ class Block:
     def decision(self, texts: list[str]) -> np.ndarray:
         """This block's share of the decision values: X_block @ coef."""
         rows, cols, values = self.features(texts)
+        if len(texts) >= BATCH_MIN:  # rows come sorted: a sparse product does it in C
+            from scipy import sparse
+
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
+            matrix = sparse.csr_matrix((values, cols, indptr), shape=(len(texts), self.coef.shape[0]))
+            return np.asarray(matrix @ self.coef)
         weighted = self.coef[cols] * values[:, None]
         return np.column_stack([np.bincount(rows, weights=weighted[:, k], minlength=len(texts))
                                 for k in range(self.coef.shape[1])])
