@@ -37,12 +37,14 @@ def rank(texts: list[str], proba: np.ndarray, classes, n: int, rare_share: float
     """Indices of up to n texts to label next, most useful first.
 
     The rare classes are those the model predicts less often than its most predicted class in
-    this pool; ceil(rare_share * n) places go to sentences predicted as one of them."""
+    this pool; ceil(rare_share * n) places go to the sentences predicted as one of them with the
+    most probability off the common class, so that the labels found there are mostly rare ones."""
     scores = uncertainty(proba)
     guesses = proba.argmax(axis=1)
     common = np.bincount(guesses, minlength=len(classes)).argmax()
     order = np.argsort(-scores, kind="stable")
-    rare_order = [i for i in order if guesses[i] != common]
+    rare_mass = 1.0 - proba[:, common]
+    rare_order = [i for i in np.argsort(-rare_mass, kind="stable") if guesses[i] != common]
     rare_places = min(math.ceil(rare_share * n), len(rare_order))
     chosen: list[int] = []
     chosen_words: list[frozenset] = []

@@ -213,3 +213,27 @@ def test_every_command_starts(command):
     result = subprocess.run([sys.executable, "-m", "stance", command, "--help"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "Usage" in result.stdout
+
+
+def test_every_command_is_documented_in_the_readme():
+    import typer.main
+
+    from stance.cli import app
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = typer.main.get_command(app).commands
+    assert len(commands) == 8
+    for name in commands:
+        assert f"stance {name}" in readme, name
+
+
+def test_readme_opens_with_the_two_setup_commands():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert len(block) == 2
+    assert "pip install ." in block[0] and "stance predict" in block[0]
+    assert 'pip install ".[test]"' in block[1] and "pytest" in block[1]
+    assert "python -m pytest -q" in (ROOT / ".ci" / "run").read_text()

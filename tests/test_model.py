@@ -145,13 +145,3 @@ def test_tokens_match_scikit_learn_on_any_text(text):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     assert word_ngrams(text, (1, 2)) == TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()(text)
-
-
-def test_one_standard_error_rule_prefers_the_simpler_of_close_configurations():
-    from stance.train import one_standard_error_choice
-
-    simple, rich = ModelConfig(char_ngram=None), ModelConfig(char_ngram=(2, 5))
-    close = {simple: [0.60, 0.62, 0.64, 0.66], rich: [0.61, 0.63, 0.65, 0.67]}
-    assert one_standard_error_choice(close) == simple
-    clearly_better = {simple: [0.50, 0.51, 0.52, 0.53], rich: [0.61, 0.63, 0.65, 0.67]}
-    assert one_standard_error_choice(clearly_better) == rich
