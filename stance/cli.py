@@ -229,7 +229,7 @@ def predict(
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
     from stance.artifacts import load_compiled
-    from stance.predict import Item, Writer, classify_stream, output_stream, read_file
+    from stance.predict import CHUNK_ROWS, Item, Writer, classify_stream, output_stream, read_file
 
     if fmt not in ("table", "csv", "jsonl"):
         raise UsageError(f"--format {fmt!r}: choose one of table, csv, jsonl.")
@@ -251,7 +251,7 @@ def predict(
     with output_stream(str(output) if output else None) as stream:
         writer = Writer(stream, fmt, columns, flush=streaming)
         # On stdin every line is answered at once; files go in chunks for speed.
-        for chunk, rows in classify_stream(compiled, items, min_prob, chunk_rows=1 if streaming else 5000):
+        for rows in classify_stream(compiled, items, min_prob, chunk_rows=1 if streaming else CHUNK_ROWS):
             if explain:
                 _add_explanations(compiled, rows, explain)
             writer.write(rows)
@@ -261,7 +261,6 @@ def _add_explanations(compiled, rows: list[dict], top: int) -> None:
     from stance.explain import explain_texts
 
     for row, explanation in zip(rows, explain_texts(compiled, [r["text"] for r in rows], top)):
-        label = explanation["label"]
         row["explanation"] = "; ".join(f"{t['ngram']} {t['weight']:+.2f}" for t in explanation["toward"][:top])
 
 

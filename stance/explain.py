@@ -22,8 +22,8 @@ def _outputs_to_classes(matrix: np.ndarray) -> np.ndarray:
 def contributions(model: CompiledModel, text: str) -> tuple[list[str], np.ndarray]:
     """The n-grams present in a text and their (n_ngrams, n_classes) shares of the decision."""
     names, shares = [], []
-    for b, block in enumerate(model.blocks):
-        rows, cols, values = block.features([text])
+    for block in model.blocks:
+        _, cols, values = block.features([text])
         terms = block.terms()
         prefix = "" if block.analyzer == "word" else "chars:"
         names.extend(f"{prefix}{terms[c]}" for c in cols)

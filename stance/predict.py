@@ -25,11 +25,10 @@ FORMATS = ("table", "csv", "jsonl")
 
 @dataclass(frozen=True)
 class Item:
-    """One text to classify, where it came from, and any extra columns to echo."""
+    """One text to classify, and where it came from (for error messages: "file line N")."""
 
     text: str
-    where: str  # "file line N", for error messages
-    extra: tuple = ()
+    where: str
 
 
 def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
@@ -161,10 +160,10 @@ def classify(model, items: list[Item], min_prob: float = 0.0) -> list[dict]:
 
 
 def classify_stream(model, items: Iterable[Item], min_prob: float = 0.0, chunk_rows: int = CHUNK_ROWS
-                    ) -> Iterator[tuple[list[Item], list[dict]]]:
+                    ) -> Iterator[list[dict]]:
     """Classify items chunk by chunk; a chunk size of 1 answers each line as it arrives."""
     for chunk in _chunks(items, chunk_rows):
-        yield chunk, classify(model, chunk, min_prob)
+        yield classify(model, chunk, min_prob)
 
 
 class Writer:
