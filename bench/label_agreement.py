@@ -17,6 +17,9 @@ from stance import LABELS
 
 def main(path: Path) -> None:
     passes = pd.read_csv(path, dtype=str, keep_default_na=False)
+    for sample, part in passes.groupby("sample", sort=False):
+        kappa = cohen_kappa_score(part["first_label"], part["second_label"])
+        print(f"sample {sample}: {len(part)} sentences, kappa {kappa:.3f}")
     kappa = cohen_kappa_score(passes["first_label"], passes["second_label"])
     agree = (passes["first_label"] == passes["second_label"]).mean()
     print(f"{len(passes)} sentences labelled twice: Cohen's kappa {kappa:.3f}, raw agreement {agree:.1%}")
