@@ -48,6 +48,9 @@ def save_model(directory: Path, pipeline, compiled, metadata: dict) -> Path:
     if directory.exists() and not directory.is_dir():
         raise ModelError(f"{directory}: exists and is not a directory. Choose another --model path.")
     staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a model directory is not
     try:
         joblib.dump(pipeline, staging / PIPELINE_FILE)
         compiled_settings = compiled.save(staging / WEIGHTS_FILE)
