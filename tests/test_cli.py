@@ -144,6 +144,7 @@ def test_evaluate_nested_cross_validation(invoke, labels_file):
     assert "outer fold 1/3" in result.stderr
 
 
+@pytest.mark.skipif(not TWEETEVAL.exists(), reason="../shared/benchmarks is not beside the project")
 def test_train_other_class_set_on_public_stance_data(invoke, tmp_path):
     import pandas as pd
 
