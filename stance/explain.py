@@ -19,14 +19,19 @@ def _outputs_to_classes(matrix: np.ndarray) -> np.ndarray:
     return matrix
 
 
+def _name(block, column: int) -> str:
+    """A feature's name: the word n-gram, or `chars:" ab"` for a character n-gram (quoted, since
+    its spaces mark word boundaries)."""
+    term = block.terms()[column]
+    return term if block.analyzer == "word" else f'chars:"{term}"'
+
+
 def contributions(model: CompiledModel, text: str) -> tuple[list[str], np.ndarray]:
     """The n-grams present in a text and their (n_ngrams, n_classes) shares of the decision."""
     names, shares = [], []
     for block in model.blocks:
         _, cols, values = block.features([text])
-        terms = block.terms()
-        prefix = "" if block.analyzer == "word" else "chars:"
-        names.extend(f"{prefix}{terms[c]}" for c in cols)
+        names.extend(_name(block, c) for c in cols)
         shares.append(block.coef[cols] * values[:, None])
     matrix = np.vstack(shares) if shares else np.zeros((0, len(model.intercept)))
     return names, _outputs_to_classes(matrix)
@@ -67,11 +72,9 @@ def global_explanation(model: CompiledModel, top: int = 20) -> dict[str, list[di
         weights, names = [], []
         for block in model.blocks:
             coef = _outputs_to_classes(block.coef)[:, k]
-            prefix = "" if block.analyzer == "word" else "chars:"
             best = np.argsort(-coef, kind="stable")[:top]
-            terms = block.terms()
             weights.extend(coef[best])
-            names.extend(f"{prefix}{terms[j]}" for j in best)
+            names.extend(_name(block, j) for j in best)
         order = np.argsort(-np.asarray(weights), kind="stable")[:top]
         result[label] = [{"ngram": names[i], "weight": float(weights[i])} for i in order]
     return result
