@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from stance.errors import InputFileError
+from stance.files import read_text
 
 # Lines that are page furniture however long they are: these phrases only occur in site chrome.
 _FURNITURE = re.compile(
@@ -196,24 +196,7 @@ def extract_sentences(text: str, segmenter: str = "syntok") -> list[str]:
 
 def read_article(path: Path) -> str:
     """Read an article as UTF-8 text; raise InputFileError naming the file otherwise."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file. Check the path.") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory, not an article file.") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot be read ({err.strerror}).") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise InputFileError(
-            f"{path} line {line}: not valid UTF-8 (byte {raw[err.start]:#04x}). Save the file as UTF-8."
-        ) from None
-    if not text.strip():
-        raise InputFileError(f"{path}: the file is empty. Give an article with text in it.")
-    return text
+    return read_text(path, empty_hint="Give an article with text in it.")
 
 
 def extract_article(path: Path, segmenter: str = "syntok") -> list[Sentence]:

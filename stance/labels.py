@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stance import LABELS
 from stance.errors import LabelFileError
+from stance.files import read_text
 
 REQUIRED_COLUMNS = ("text", "label")
 # The columns of the project's labels.csv, in order; label-ready files use the same.
@@ -80,19 +81,8 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
 
     Raises LabelFileError for a missing, unreadable, non-UTF-8 or malformed file."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise LabelFileError(f"{path}: no such file. Check the path, or create it with `stance extract`.") from None
-    except OSError as err:
-        raise LabelFileError(f"{path}: cannot be read ({err.strerror}).") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise LabelFileError(f"{path} line {line}: not valid UTF-8. Save the file as UTF-8.") from None
-    if not text.strip():
-        raise LabelFileError(f"{path}: the file is empty; it needs a header with the columns text,label.")
+    text = read_text(path, LabelFileError, "Check the path, or create it with `stance extract`.",
+                     "It needs a header with the columns text,label.")
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
     rows = []
     try:

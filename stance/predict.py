@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stance.errors import InputFileError, UsageError
+from stance.files import open_binary
 
 CHUNK_ROWS = 5000
 UNCERTAIN = "uncertain"
@@ -48,17 +49,6 @@ def _check_text(text, where: str) -> str:
     if not text.strip():
         raise InputFileError(f"{where}: empty sentence. Remove the row or give it text.")
     return text
-
-
-def _open_binary(path: Path):
-    try:
-        return open(path, "rb")
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: no such file. Check the path.") from None
-    except IsADirectoryError:
-        raise InputFileError(f"{path}: is a directory; give a .txt, .csv or .jsonl file.") from None
-    except OSError as err:
-        raise InputFileError(f"{path}: cannot be read ({err.strerror}).") from None
 
 
 def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
@@ -137,7 +127,7 @@ def read_file(path: str, text_column: str = "text") -> Iterator[Item]:
     suffix = Path(path).suffix.lower()
     if suffix not in (".txt", ".csv", ".jsonl", ".tsv", ""):
         raise InputFileError(f"{path}: unknown file type {suffix!r}; use .txt (one sentence a line), .csv or .jsonl.")
-    with _open_binary(Path(path)) as handle:
+    with open_binary(Path(path)) as handle:
         if suffix == ".csv":
             yield from read_csv(handle, path, text_column)
         elif suffix == ".jsonl":
