@@ -255,6 +255,7 @@ def predict(
             if explain:
                 _add_explanations(compiled, rows, explain)
             writer.write(rows)
+        writer.finish()
 
 
 def _add_explanations(compiled, rows: list[dict], top: int) -> None:

@@ -125,7 +125,7 @@ def read_file(path: str, text_column: str = "text") -> Iterator[Item]:
         yield from read_txt(sys.stdin.buffer, "<stdin>")
         return
     suffix = Path(path).suffix.lower()
-    if suffix not in (".txt", ".csv", ".jsonl", ".tsv", ""):
+    if suffix not in (".txt", ".csv", ".jsonl", ""):
         raise InputFileError(f"{path}: unknown file type {suffix!r}; use .txt (one sentence a line), .csv or .jsonl.")
     with open_binary(Path(path)) as handle:
         if suffix == ".csv":
@@ -173,6 +173,11 @@ class Writer:
             return f"{value:.3f}"
         text = str(value)
         return text if len(text) <= 90 else text[:89] + "…"
+
+    def finish(self) -> None:
+        """Write the header even when no row came, so an empty input gives a valid empty table."""
+        if not self._started:
+            self.write([])
 
     def write(self, rows: list[dict]) -> None:
         if self.fmt == "csv":

@@ -238,3 +238,9 @@ def test_readme_opens_with_the_two_setup_commands():
     assert "pip install ." in block[0] and "stance predict" in block[0]
     assert 'pip install ".[test]"' in block[1] and "pytest" in block[1]
     assert "python -m pytest -q" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_predict_empty_input_gives_header_only(invoke, model_dir):
+    result = invoke("predict", "--file", "-", "--format", "csv", input="\n\n")
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["text,label,p_cooperate,p_decline,p_neutral"]
