@@ -23,8 +23,9 @@ def train_and_save(frame, groups, labels_path: Path, model_dir: Path, classes, s
                    n_jobs=jobs, progress=progress)
     compiled = CompiledModel.from_pipeline(result.pipeline, result.temperature)
     metadata = {
-        "classes": list(result.classes),
-        "label_counts": label_counts(frame["label"], result.classes),
+        # One class order everywhere a model is used: the classifier's own (classes_).
+        "classes": list(compiled.classes),
+        "label_counts": label_counts(frame["label"], compiled.classes),
         "rows": len(frame),
         "labels_file": str(labels_path),
         "labels_sha256": file_sha256(labels_path),
@@ -60,8 +61,8 @@ def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed
     from stance.artifacts import load_compiled
     from stance.evaluate import score
 
-    model, meta = load_compiled(model_dir)
-    classes = tuple(meta["classes"])
+    model, _ = load_compiled(model_dir)
+    classes = model.classes  # the order of predict_proba's columns
     frame = _load_test(test_path, classes)
     proba = model.predict_proba(list(frame["text"]))
     y_pred = [classes[i] for i in proba.argmax(axis=1)]

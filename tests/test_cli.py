@@ -155,7 +155,7 @@ def test_train_other_class_set_on_public_stance_data(invoke, tmp_path):
                     "--jobs", "1")
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "h" / "metadata.json").read_text())
-    assert meta["classes"] == ["none", "against", "favor"] and meta["cv"]["grouped_by"] is None
+    assert meta["classes"] == ["against", "favor", "none"] and meta["cv"]["grouped_by"] is None
     result = invoke("predict", "I will never vote for her", "--model", tmp_path / "h", "--format", "csv")
     assert list(csv.DictReader(io.StringIO(result.stdout)))[0]["label"] in {"none", "against", "favor"}
 
@@ -244,3 +244,18 @@ def test_predict_empty_input_gives_header_only(invoke, model_dir):
     result = invoke("predict", "--file", "-", "--format", "csv", input="\n\n")
     assert result.exit_code == 0
     assert result.stdout.splitlines() == ["text,label,p_cooperate,p_decline,p_neutral"]
+
+
+def test_class_order_given_to_train_does_not_scramble_evaluate(invoke, labels_file, tmp_path):
+    """Probability columns follow the classifier's class order whatever order --classes lists."""
+    result = invoke("train", "--labels", labels_file, "--classes", "neutral,decline,cooperate", "--model",
+                    tmp_path / "m", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "m" / "metadata.json").read_text())
+    assert meta["classes"] == ["cooperate", "decline", "neutral"]
+    report = json.loads(invoke("evaluate", "--model", tmp_path / "m", "--test", labels_file, "--json").stdout)
+    predicted = list(csv.DictReader(io.StringIO(invoke("predict", "--file", labels_file, "--model", tmp_path / "m",
+                                                       "--format", "csv").stdout)))
+    agreement = np.mean([p["label"] == r["label"] for p, r in zip(predicted, toy_rows())])
+    assert report["accuracy"] == pytest.approx(agreement)
+    assert report["accuracy"] > 0.9
