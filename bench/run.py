@@ -333,7 +333,8 @@ def main() -> None:
     results_path = ROOT / "bench" / "results.json"
     results = json.loads(results_path.read_text()) if results_path.exists() and args.only else {}
     results["machine"] = machine()
-    results["command"] = "python bench/run.py" + (" --quick" if args.quick else "")
+    command = " ".join(["python bench/run.py", *sys.argv[1:]])
+    results.setdefault("commands", {}).update({section: command for section in sections})
     if "tweeteval" in sections:
         results["tweeteval"] = tweeteval()
     if "own" in sections:
@@ -380,8 +381,9 @@ def targets(results: dict) -> list[dict]:
 
 
 def write_report(results: dict) -> None:
+    commands = sorted(set(results["commands"].values()))
     parts = ["# Benchmarks", "",
-             f"Measured with `{results['command']}` on {results['machine']['cpu']} "
+             f"Measured with `{'`, `'.join(commands)}` on {results['machine']['cpu']} "
              f"({results['machine']['cores']} cores), {results['machine']['platform']}.",
              "Versions: " + ", ".join(f"{k} {v}" for k, v in results["machine"]["versions"].items()) + ".", ""]
     if "tweeteval" in results:
@@ -402,7 +404,7 @@ def write_report(results: dict) -> None:
         parts += ["## Speed and memory", "", markdown(results["speed"]), ""]
     parts += ["## Targets", "", markdown(targets(results)), ""]
     parts += ["Reproduce: `pip install -e \".[bench]\"` (pins torch 2.13.0, the CPU build), then "
-              f"`{results['command']}`."]
+              "`python bench/run.py` (all sections, about 15 minutes on 2 cores)."]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts) + "\n")
     print("\n".join(parts))
 
