@@ -6,6 +6,8 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stance.extract import extract_article, extract_sentences, is_furniture, segment
 from tests.conftest import SEEDS, write_labels
@@ -133,3 +135,12 @@ def test_extract_skip_labelled_leaves_out_known_sentences(invoke, tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(texts(CMPD)) - 5
     assert not {r["text"] for r in rows} & set(known)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=120), max_size=6))
+def test_extraction_never_crashes_and_only_returns_article_text(paragraphs):
+    text = "\n".join(paragraphs)
+    flat = " ".join(text.split())
+    for sentence in extract_sentences(text):
+        assert sentence and sentence in flat
