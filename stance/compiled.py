@@ -22,7 +22,6 @@ import numpy as np
 # scikit-learn's default token_pattern is (?u)\b\w\w+\b; a greedy \w\w+ finds the same maximal runs
 # of two or more word characters, a fifth faster.
 TOKEN = re.compile(r"\w\w+")
-_RUNS_OF_SPACE = re.compile(r"\s\s+")
 _CACHE_LIMIT = 200_000
 BATCH_MIN = 64  # from this many texts on, n-grams are counted with numpy for the whole batch
 
@@ -90,7 +89,8 @@ class Block:
         if self.analyzer == "word":
             return Counter(j for j in map(vocab.get, word_ngrams(text, self.ngram)) if j is not None)
         counts: Counter = Counter()
-        for word in _RUNS_OF_SPACE.sub(" ", text.lower()).split():
+        # scikit-learn first folds runs of white space to one space; split() ignores them anyway.
+        for word in text.lower().split():
             counts.update(self._word_columns(word))
         return counts
 
@@ -161,7 +161,7 @@ class Block:
         each distinct word is analysed once, and the sum runs in scipy's sparse product."""
         from scipy import sparse
 
-        words = [_RUNS_OF_SPACE.sub(" ", text.lower()).split() for text in texts]
+        words = [text.lower().split() for text in texts]
         flat = list(chain.from_iterable(words))
         distinct = {word: i for i, word in enumerate(dict.fromkeys(flat))}
         word_ids = np.fromiter(map(distinct.__getitem__, flat), dtype=np.intp, count=len(flat))

@@ -145,3 +145,15 @@ def test_tokens_match_scikit_learn_on_any_text(text):
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     assert word_ngrams(text, (1, 2)) == TfidfVectorizer(ngram_range=(1, 2)).build_analyzer()(text)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_char_ngrams_of_any_text_match_scikit_learn(text):
+    from collections import Counter
+
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    expected = Counter(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()(text))
+    got = Counter(g for word in text.lower().split() for g in char_wb_ngrams(word, (2, 5)))
+    assert got == expected
