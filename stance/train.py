@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from stance.compiled import probabilities
+from stance.errors import LabelFileError
 from stance.pipeline import ModelConfig, build_classifier, build_features, build_pipeline, grid_configs
 
 DEFAULT_FOLDS = 5
@@ -62,7 +63,11 @@ def make_folds(labels: Sequence[str], groups: Sequence[str] | None, n_folds: int
     if groups is not None:
         n_groups = len(set(groups))
         if n_groups < 2:
-            raise ValueError("grouped cross-validation needs rows from at least two sources")
+            raise LabelFileError(
+                "cross-validation grouped by source needs sentences from at least two sources (nested "
+                "evaluation: three), and these rows come from one. Add sentences from other articles, or "
+                "drop the source column to split sentence by sentence."
+            )
         # StratifiedGroupKFold, not StratifiedKFold: sentences of one article would leak.
         splitter = StratifiedGroupKFold(n_splits=min(n_folds, n_groups), shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros(len(labels)), labels, np.asarray(groups)))

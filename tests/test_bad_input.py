@@ -172,3 +172,18 @@ def test_evaluate_by_unknown_column(invoke, model_dir, labels_file):
 
 def test_bad_classes_option(invoke, labels_file):
     assert_one_line_error(invoke("train", "--classes", "only"), "--classes")
+
+
+@pytest.mark.parametrize("command, sources", [("train", 1), ("evaluate", 2)])
+def test_too_few_sources_to_group_folds(invoke, tmp_path, command, sources):
+    rows = toy_rows()
+    for i, row in enumerate(rows):
+        row["source"] = f"article_{i % sources}.txt"
+    path = write_labels(tmp_path / "few_sources.csv", rows)
+    result = invoke(command, "--labels", path, "--model", tmp_path / "m", "--jobs", "1")
+    # progress lines may come first; the error is the last line, and the only one of its kind
+    errors = [line for line in result.stderr.splitlines() if line.startswith("stance: error: ")]
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert len(errors) == 1 and errors[0] == result.stderr.splitlines()[-1]
+    assert "at least two sources" in errors[0]
+    assert not (tmp_path / "m").exists()
