@@ -35,6 +35,16 @@ def probabilities(decision: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return z
 
 
+def per_class(outputs: np.ndarray) -> np.ndarray:
+    """One column per class. Binary logistic regression has a single output (positive means the
+    second class); it becomes [-d/2, +d/2], whose softmax is the model's sigmoid, and whose
+    columns stay additive (shares of the decision add up column by column)."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    if outputs.shape[-1] == 1:
+        return np.concatenate([-outputs / 2, outputs / 2], axis=-1)
+    return outputs
+
+
 def word_ngrams(text: str, ngram: tuple[int, int]) -> list[str]:
     """scikit-learn's word analyzer: lower-case, tokens of 2+ word characters, n-grams."""
     tokens = TOKEN.findall(text.lower())
@@ -233,10 +243,7 @@ class CompiledModel:
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
-        raw = sum(block.decision(texts) for block in self.blocks) + self.intercept
-        if raw.shape[1] == 1:  # binary logistic regression: one output, positive means classes[1]
-            raw = np.column_stack([-raw[:, 0] / 2, raw[:, 0] / 2])
-        return raw
+        return per_class(sum(block.decision(texts) for block in self.blocks) + self.intercept)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return probabilities(self.decision_function(texts), self.temperature)

@@ -9,14 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from stance.compiled import CompiledModel
-
-
-def _outputs_to_classes(matrix: np.ndarray) -> np.ndarray:
-    """Binary models have one output; spread it to two classes as the model's decision does."""
-    if matrix.shape[-1] == 1:
-        return np.concatenate([-matrix / 2, matrix / 2], axis=-1)
-    return matrix
+from stance.compiled import CompiledModel, per_class
 
 
 def _name(block, column: int) -> str:
@@ -34,11 +27,11 @@ def contributions(model: CompiledModel, text: str) -> tuple[list[str], np.ndarra
         names.extend(_name(block, c) for c in cols)
         shares.append(block.coef[cols] * values[:, None])
     matrix = np.vstack(shares) if shares else np.zeros((0, len(model.intercept)))
-    return names, _outputs_to_classes(matrix)
+    return names, per_class(matrix)
 
 
 def intercepts(model: CompiledModel) -> np.ndarray:
-    return _outputs_to_classes(model.intercept[None, :])[0]
+    return per_class(model.intercept[None, :])[0]
 
 
 def explain_texts(model: CompiledModel, texts: list[str], top: int = 10) -> list[dict]:
@@ -71,7 +64,7 @@ def global_explanation(model: CompiledModel, top: int = 20) -> dict[str, list[di
     for k, label in enumerate(model.classes):
         weights, names = [], []
         for block in model.blocks:
-            coef = _outputs_to_classes(block.coef)[:, k]
+            coef = per_class(block.coef)[:, k]
             best = np.argsort(-coef, kind="stable")[:top]
             weights.extend(coef[best])
             names.extend(_name(block, j) for j in best)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from stance.compiled import probabilities
+from stance.compiled import per_class, probabilities
 from stance.errors import LabelFileError
 from stance.pipeline import ModelConfig, build_classifier, build_features, build_pipeline, grid_configs
 
@@ -85,8 +85,7 @@ def macro_f1(y_true, y_pred, classes) -> float:
 def _full_decision(clf, X, classes) -> np.ndarray:
     """Decision values in the order of `classes`, even when a fold lacked some class."""
     raw = clf.decision_function(X)
-    if raw.ndim == 1:  # binary: one column, positive means classes_[1]
-        raw = np.column_stack([-raw / 2, raw / 2])
+    raw = per_class(raw[:, None] if raw.ndim == 1 else raw)
     out = np.full((X.shape[0], len(classes)), -1e3)
     index = {c: i for i, c in enumerate(classes)}
     for j, c in enumerate(clf.classes_):
