@@ -178,7 +178,7 @@ def evaluate(
     from stance.workflow import evaluate_cross_validated, evaluate_saved
 
     if test is not None:
-        report = evaluate_saved(model, test, by=by, seed=seed)
+        report = evaluate_saved(model, test, by=by, seed=seed, drop_conflicts=drop_conflicts)
         title = f"{model} on {test}"
     else:
         chosen = parse_classes(classes) if classes else _model_classes(model)

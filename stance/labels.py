@@ -158,15 +158,17 @@ def validate_labels(path: Path, classes: tuple[str, ...] = LABELS) -> LabelRepor
     return LabelReport(Path(path), len(rows), check_rows(header, rows, classes))
 
 
-def load_labels(path: Path, classes: tuple[str, ...] = LABELS, drop_conflicts: bool = False):
+def load_labels(path: Path, classes: tuple[str, ...] = LABELS, drop_conflicts: bool = False,
+                min_rows: int = MIN_ROWS_PER_CLASS):
     """Return a label file as a DataFrame (columns as in the file, plus `line`).
 
     With drop_conflicts, every row of a sentence that carries two labels is left out instead of
-    being an error. Raises LabelFileError naming the first error and how many there are."""
+    being an error; min_rows is the fewest rows a class needs (0 for a test file, which need not
+    hold every class). Raises LabelFileError naming the first error and how many there are."""
     import pandas as pd
 
     header, rows = read_rows(path)
-    problems = check_rows(header, rows, classes)
+    problems = check_rows(header, rows, classes, min_rows)
     errors = [p for p in problems if p.severity == "error" and not (drop_conflicts and p.code == "conflict")]
     if errors:
         more = f" ({len(errors) - 1} more)" if len(errors) > 1 else ""
@@ -177,7 +179,7 @@ def load_labels(path: Path, classes: tuple[str, ...] = LABELS, drop_conflicts: b
     frame["line"] = [line for line, _ in rows]
     if drop_conflicts:
         keys = frame["text"].map(normalise_text)
-        conflicted = keys.groupby(keys).transform("size").gt(1) & frame.groupby(keys)["label"].transform("nunique").gt(1)
+        conflicted = frame.groupby(keys)["label"].transform("nunique").gt(1)
         frame = frame[~conflicted].reset_index(drop=True)
         frame.attrs["dropped_conflicts"] = int(conflicted.sum())
     return frame

@@ -56,36 +56,22 @@ def _with_groups(report: dict, frame, by: str | None, y_pred, proba, classes, se
     return report
 
 
-def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed: int = 0) -> dict:
+def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed: int = 0,
+                   drop_conflicts: bool = False) -> dict:
     """Score a saved model on a labelled file (extra columns are ignored)."""
     from stance.artifacts import load_compiled
     from stance.evaluate import score
+    from stance.labels import load_labels
 
     model, _ = load_compiled(model_dir)
     classes = model.classes  # the order of predict_proba's columns
-    frame = _load_test(test_path, classes)
+    frame = load_labels(test_path, classes, drop_conflicts, min_rows=0)
+    if frame.empty:
+        raise LabelFileError(f"{test_path}: no rows to score.")
     proba = model.predict_proba(list(frame["text"]))
     y_pred = [classes[i] for i in proba.argmax(axis=1)]
     report = score(frame["label"].tolist(), y_pred, classes, proba, seed)
     return _with_groups(report, frame, by, y_pred, proba, classes, seed)
-
-
-def _load_test(path: Path, classes):
-    """A test file needs valid text and labels, but not every class nor enough rows to cross-validate."""
-    import pandas as pd
-
-    from stance.labels import check_rows, read_rows
-
-    header, rows = read_rows(path)
-    errors = [p for p in check_rows(header, rows, classes, min_rows=0) if p.severity == "error"]
-    if errors:
-        more = f" ({len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise LabelFileError(f'{errors[0].describe(Path(path))}{more}. Run "stance validate {path}" to list every problem.')
-    if not rows:
-        raise LabelFileError(f"{path}: no rows to score.")
-    frame = pd.DataFrame([row for _, row in rows], columns=header)
-    frame["line"] = [line for line, _ in rows]
-    return frame
 
 
 def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int = 0, jobs: int = 2,
