@@ -81,6 +81,8 @@ def extract(
     segmenter: str = typer.Option("syntok", "--segmenter", help="Sentence segmenter: syntok or pysbd."),
 ) -> None:
     """Split articles into candidate statement sentences, ready to label (CSV: text,label,source,sentence,speaker)."""
+    import csv
+
     from stance.extract import SEGMENTERS, extract_article
     from stance.labels import normalise_text, read_rows
     from stance.predict import output_stream
@@ -95,8 +97,6 @@ def extract(
         known = {normalise_text(row["text"]) for _, row in rows}
     sentences = [s for path in articles for s in extract_article(path, segmenter)]
     fresh = [s for s in sentences if normalise_text(s.text) not in known]
-    import csv
-
     with output_stream(str(out) if out else None) as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["text", "label", "source", "sentence", "speaker"])
@@ -151,9 +151,10 @@ def train(
     """Validate the labels, choose hyper-parameters by grouped cross-validation, and save the model."""
     from stance.workflow import train_and_save
 
-    frame, groups = _training_data(labels, parse_classes(classes), drop_conflicts)
+    chosen = parse_classes(classes)
+    frame, groups = _training_data(labels, chosen, drop_conflicts)
     say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
-    meta = train_and_save(frame, groups, labels, model, parse_classes(classes), seed, folds, jobs, progress=say)
+    meta = train_and_save(frame, groups, labels, model, chosen, seed, folds, jobs, progress=say)
     cv = meta["cv"]
     say(f"saved {model}: cross-validated macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}, "
         f"chosen {meta['params']}, {meta['training_seconds']:.1f} s")
@@ -229,10 +230,9 @@ def predict(
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
     from stance.artifacts import load_compiled
-    from stance.predict import CHUNK_ROWS, Item, Writer, classify_stream, output_stream, read_file
+    from stance.predict import CHUNK_ROWS, Item, Writer, check_format, classify_stream, output_stream, read_file
 
-    if fmt not in ("table", "csv", "jsonl"):
-        raise UsageError(f"--format {fmt!r}: choose one of table, csv, jsonl.")
+    check_format(fmt)  # before loading the model, so a typo fails at once
     compiled, _ = load_compiled(model)
     columns = ["text", "label"] + [f"p_{c}" for c in compiled.classes]
     if article:
@@ -285,6 +285,7 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
                 _add_explanations(compiled, rows, explain)
             writer.write(rows)
             summaries.append(_article_summary(path, rows, compiled.classes))
+        writer.finish()
     # The summary is for people: under a table it goes to stdout, beside CSV or JSON to stderr.
     text = "\n\n".join(summaries)
     if fmt == "table" and not output:
@@ -296,8 +297,10 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
 def _article_summary(path: Path, rows: list[dict], classes) -> str:
     from collections import Counter
 
+    from stance.predict import UNCERTAIN
+
     counts = Counter(r["label"] for r in rows)
-    lines = [f"{path}: {len(rows)} sentences: " + ", ".join(f"{counts[c]} {c}" for c in [*classes, "uncertain"]
+    lines = [f"{path}: {len(rows)} sentences: " + ", ".join(f"{counts[c]} {c}" for c in [*classes, UNCERTAIN]
                                                              if counts[c] or c in classes)]
     for label in ("cooperate", "decline"):
         if label not in classes:
@@ -405,8 +408,7 @@ def learning_curve(
     chosen = parse_classes(classes) if classes else _model_classes(model)
     frame, groups = _training_data(labels, chosen)
     try:
-        params = read_metadata(model)["params"]
-        config = ModelConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}, seed=seed)
+        config = ModelConfig.from_params(read_metadata(model)["params"], seed)
     except StanceError:
         config = ModelConfig(seed=seed)
     say(f"learning curve on {len(frame)} rows of {labels} with {config}")

@@ -26,6 +26,15 @@ class ModelConfig:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def params(self) -> dict:
+        """The hyper-parameters alone, as metadata.json records them."""
+        return {k: v for k, v in self.as_dict().items() if k != "seed"}
+
+    @classmethod
+    def from_params(cls, params: dict, seed: int = 0) -> ModelConfig:
+        """The inverse of `params`, after a JSON round trip (which turns tuples into lists)."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()}, seed=seed)
+
 
 # The grid searched by `stance train`. Ordered from simplest to richest, so that ties go to the
 # simpler model.

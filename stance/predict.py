@@ -156,12 +156,17 @@ def classify_stream(model, items: Iterable[Item], min_prob: float = 0.0, chunk_r
         yield classify(model, chunk, min_prob)
 
 
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+    return fmt
+
+
 class Writer:
     """Writes result rows as a table for people, or CSV / JSON lines for programs."""
 
     def __init__(self, stream, fmt: str, columns: list[str], flush: bool = False):
-        if fmt not in FORMATS:
-            raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
+        check_format(fmt)
         self.stream, self.fmt, self.columns, self.flush = stream, fmt, columns, flush
         self._csv = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n") \
             if fmt == "csv" else None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -115,14 +115,15 @@ def search(texts, labels, groups, classes, *, seed=0, n_folds=DEFAULT_FOLDS, gri
 
     texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
     folds = make_folds(labels, groups, n_folds, seed)
+    configs = grid_configs(seed, grid)
     by_vectorizer: dict[tuple, list[ModelConfig]] = {}
-    for config in grid_configs(seed, grid):
+    for config in configs:
         by_vectorizer.setdefault(config.vectorizer_key(), []).append(config)
-    tasks = [(configs, f) for configs in by_vectorizer.values() for f in range(len(folds))]
+    tasks = [(group, f) for group in by_vectorizer.values() for f in range(len(folds))]
     scores: dict[ModelConfig, list[float]] = {}
     decisions: dict[ModelConfig, np.ndarray] = {}
     jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
-        delayed(_fold_scores)(texts, labels, folds, configs, f, classes, scorer) for configs, f in tasks
+        delayed(_fold_scores)(texts, labels, folds, group, f, classes, scorer) for group, f in tasks
     )
     for done, (fold_index, results) in enumerate(jobs, start=1):
         for config, score, decision in results:
@@ -131,7 +132,7 @@ def search(texts, labels, groups, classes, *, seed=0, n_folds=DEFAULT_FOLDS, gri
             oof[folds[fold_index][1]] = decision
         if progress and (done == len(tasks) or done % max(1, len(tasks) // 5) == 0):
             progress(f"model selection: {done}/{len(tasks)} ({len(by_vectorizer)} feature sets x {len(folds)} folds, "
-                     f"{len(grid_configs(seed, grid)) // len(by_vectorizer)} values of C each)")
+                     f"{len(configs) // len(by_vectorizer)} values of C each)")
     # Ties go to the configuration listed first, the simpler one.
     best = max(scores, key=lambda c: float(np.mean(scores[c])))
     return SearchResult(best, scores, decisions[best])
@@ -169,7 +170,6 @@ class CrossValidation:
     predicted: np.ndarray
     proba: np.ndarray  # calibrated, as the trained model reports them
     raw_proba: np.ndarray  # softmax of the decision values before temperature scaling
-    fold_of_row: np.ndarray
     chosen: list[ModelConfig]
 
 
@@ -183,7 +183,6 @@ def cross_validate(texts, labels, groups=None, classes=None, *, seed=0, n_folds=
     predicted = np.empty(len(labels), dtype=object)
     proba = np.zeros((len(labels), len(classes)))
     raw_proba = np.zeros((len(labels), len(classes)))
-    fold_of_row = np.zeros(len(labels), dtype=int)
     chosen = []
     for k, (train_idx, test_idx) in enumerate(outer, start=1):
         inner_groups = None if groups is None else np.asarray(groups)[train_idx]
@@ -199,6 +198,5 @@ def cross_validate(texts, labels, groups=None, classes=None, *, seed=0, n_folds=
         proba[test_idx] = probabilities(decision, fitted.temperature)
         raw_proba[test_idx] = probabilities(decision)
         predicted[test_idx] = np.asarray(classes)[decision.argmax(axis=1)]
-        fold_of_row[test_idx] = k
-        chosen.append(replace(fitted.config))
-    return CrossValidation(predicted, proba, raw_proba, fold_of_row, chosen)
+        chosen.append(fitted.config)
+    return CrossValidation(predicted, proba, raw_proba, chosen)

@@ -29,7 +29,7 @@ def train_and_save(frame, groups, labels_path: Path, model_dir: Path, classes, s
         "rows": len(frame),
         "labels_file": str(labels_path),
         "labels_sha256": file_sha256(labels_path),
-        "params": {k: v for k, v in result.config.as_dict().items() if k != "seed"},
+        "params": result.config.params(),
         "cv": {"macro_f1_mean": result.cv_macro_f1_mean, "macro_f1_std": result.cv_macro_f1_std,
                "folds": result.n_folds, "grouped_by": "source" if groups is not None else None},
         "temperature": result.temperature,
@@ -88,5 +88,5 @@ def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int =
     report = score(frame["label"].tolist(), y_pred, classes, cv.proba, seed)
     uncalibrated = score(frame["label"].tolist(), y_pred, classes, cv.raw_proba, seed)["calibration"]
     report["calibration"]["without_temperature"] = {k: uncalibrated[k] for k in ("brier", "ece")}
-    report["chosen_per_fold"] = [{k: v for k, v in c.as_dict().items() if k != "seed"} for c in cv.chosen]
+    report["chosen_per_fold"] = [config.params() for config in cv.chosen]
     return _with_groups(report, frame, by, y_pred, cv.proba, classes, seed)

@@ -157,3 +157,10 @@ def test_char_ngrams_of_any_text_match_scikit_learn(text):
     expected = Counter(TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5)).build_analyzer()(text))
     got = Counter(g for word in text.lower().split() for g in char_wb_ngrams(word, (2, 5)))
     assert got == expected
+
+
+def test_model_config_survives_the_metadata_round_trip():
+    import json
+
+    config = ModelConfig(C=8.0, word_ngram=(1, 2), char_ngram=(2, 5), min_df=2, sublinear_tf=False, seed=4)
+    assert ModelConfig.from_params(json.loads(json.dumps(config.params())), seed=4) == config
