@@ -59,7 +59,7 @@ def test_train_on_bad_labels_fails_cleanly_and_keeps_the_model(invoke, model_dir
     assert fingerprint(model_dir) == before
 
 
-def test_failed_training_leaves_no_partial_model(invoke, tmp_path, monkeypatch, labels_file, model_dir):
+def test_failed_training_leaves_no_partial_model(monkeypatch, model_dir):
     """An error while writing (here: the pipeline cannot be saved) keeps the old model whole."""
     import joblib
 
@@ -187,3 +187,29 @@ def test_too_few_sources_to_group_folds(invoke, tmp_path, command, sources):
     assert len(errors) == 1 and errors[0] == result.stderr.splitlines()[-1]
     assert "at least two sources" in errors[0]
     assert not (tmp_path / "m").exists()
+
+
+BAD_CANDIDATES = [
+    ("missing", None, ["no such file"]),
+    ("no text column", b"sentence,label\nThe jail kept the hold.,\n", ["line 1", "'text'"]),
+    ("empty text", b"text,source\nThe jail kept the hold.,a.txt\n\"  \",b.txt\n", ["line 3", "empty text"]),
+    ("header only", b"text,label\n", ["no sentences"]),
+]
+
+
+@pytest.mark.parametrize("name, content, fragments", BAD_CANDIDATES, ids=[c[0] for c in BAD_CANDIDATES])
+def test_suggest_bad_candidates(invoke, model_dir, tmp_path, name, content, fragments):
+    path = tmp_path / "candidates.csv"
+    if content is not None:
+        _write(path, content)
+    out = tmp_path / "next.csv"
+    result = invoke("suggest", path, "--out", out)
+    assert_one_line_error(result, "candidates.csv", *fragments)
+    assert not out.exists()
+
+
+def test_extract_unknown_segmenter(invoke):
+    from tests.conftest import SEEDS
+
+    assert_one_line_error(invoke("extract", SEEDS / "002_273fea6c5273bda8.txt", "--segmenter", "nltk"),
+                          "--segmenter", "syntok, pysbd")
