@@ -97,29 +97,30 @@ def read_metadata(directory: Path) -> dict:
     return meta
 
 
+def _load_part(directory: Path, filename: str, loader):
+    """Metadata checked first, then one file of the model read by `loader`; any failure to read
+    it (a damaged npz fails in zipfile or numpy, unpickling garbage in anything from EOFError to
+    KeyError) is a ModelError naming the file and the fix."""
+    meta = read_metadata(directory)
+    path = Path(directory) / filename
+    retrain = f'Retrain with "stance train --model {directory}".'
+    try:
+        return loader(path, meta), meta
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing. {retrain}") from None
+    except Exception as err:
+        raise ModelError(f"{path}: corrupt ({err.__class__.__name__}). {retrain}") from None
+
+
 def load_compiled(directory: Path):
     """The numpy-only model for prediction, and its metadata."""
     from stance.compiled import CompiledModel
 
-    meta = read_metadata(directory)
-    path = Path(directory) / WEIGHTS_FILE
-    try:
-        return CompiledModel.load(path, meta["compiled"]), meta
-    except FileNotFoundError:
-        raise ModelError(f'{path}: missing. Retrain with "stance train --model {directory}".') from None
-    except Exception as err:  # a damaged npz fails in zipfile, numpy or decoding: all mean the same
-        raise ModelError(f'{path}: corrupt ({err.__class__.__name__}). Retrain with "stance train --model {directory}".') from None
+    return _load_part(directory, WEIGHTS_FILE, lambda path, meta: CompiledModel.load(path, meta["compiled"]))
 
 
 def load_pipeline(directory: Path):
     """The scikit-learn pipeline, and its metadata."""
     import joblib
 
-    meta = read_metadata(directory)
-    path = Path(directory) / PIPELINE_FILE
-    try:
-        return joblib.load(path), meta
-    except FileNotFoundError:
-        raise ModelError(f'{path}: missing. Retrain with "stance train --model {directory}".') from None
-    except Exception as err:  # unpickling garbage raises anything from EOFError to KeyError
-        raise ModelError(f'{path}: corrupt ({err.__class__.__name__}). Retrain with "stance train --model {directory}".') from None
+    return _load_part(directory, PIPELINE_FILE, lambda path, meta: joblib.load(path))
