@@ -213,3 +213,16 @@ def test_extract_unknown_segmenter(invoke):
 
     assert_one_line_error(invoke("extract", SEEDS / "002_273fea6c5273bda8.txt", "--segmenter", "nltk"),
                           "--segmenter", "syntok, pysbd")
+
+
+@pytest.mark.parametrize("name, fragment", [("corrupt pipeline", "corrupt"), ("missing pipeline", "missing")])
+def test_load_pipeline_names_the_damaged_file(model_dir, name, fragment):
+    from stance.artifacts import load_pipeline
+    from stance.errors import ModelError
+
+    if name == "corrupt pipeline":
+        _corrupt(model_dir, name)
+    else:
+        (model_dir / "model.joblib").unlink()
+    with pytest.raises(ModelError, match=rf"model\.joblib: {fragment}"):
+        load_pipeline(model_dir)
