@@ -86,6 +86,9 @@ class Block:
         self._word_cache: dict[str, list[int]] = {}
         self._terms: list[str] | None = None
         self._index = None
+        self._folded = None
+        self._batch_words: dict[bytes, int] = {}
+        self._batch_word_grams: list[np.ndarray] = []
 
     def terms(self) -> list[str]:
         """Feature names in column order (built on first use: prediction never needs them)."""
@@ -115,19 +118,93 @@ class Block:
             cols = cache[word] = [j for j in map(vocab.get, char_wb_ngrams(word, self.ngram)) if j is not None]
         return cols
 
+    def counts(self, texts: list[str]):
+        """(row, column, term count) of every vocabulary n-gram present in the texts, text by text."""
+        rows, cols, tfs = [], [], []
+        for i, text in enumerate(texts):
+            found = self.columns(text)
+            rows.extend([i] * len(found))
+            cols.extend(found.keys())
+            tfs.extend(found.values())
+        return np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp), np.asarray(tfs, dtype=np.float64)
+
+    def features(self, texts: list[str]):
+        """The block's l2-normalised tf-idf rows as flat arrays: (row, column, value)."""
+        rows, cols, values = self.counts(texts)
+        if self.sublinear_tf:
+            values = np.log(values) + 1.0
+        values *= self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
+        norms[norms == 0] = 1.0
+        values /= norms[rows]
+        return rows, cols, values
+
+    def decision(self, texts: list[str]) -> np.ndarray:
+        """This block's share of the decision values, X_block @ coef, text by text."""
+        rows, cols, values = self.features(texts)
+        weighted = self.coef[cols] * values[:, None]
+        return np.column_stack([np.bincount(rows, weights=weighted[:, k], minlength=len(texts))
+                                for k in range(self.coef.shape[1])])
+
+    # --- batches ------------------------------------------------------------------------------
+
+    def batch_decision(self, batch: Batch) -> np.ndarray | None:
+        """This block's share of the batch's decision values, or None when its n-gram keys would
+        not fit in 64 bits (the text-by-text path then serves).
+
+        tf-idf, l2 norm and coefficients are folded together: for the term frequencies t of one
+        text, X @ coef = (t @ (idf * coef)) / |t * idf|, so only the (texts x classes) result is
+        divided by the norms."""
+        counts = self._batch_counts(batch)
+        if counts is None:
+            return None
+        tf = counts.data.astype(np.float64)
+        if self.sublinear_tf:
+            np.log(tf, out=tf)
+            tf += 1.0
+        if self._folded is None:
+            self._folded = (self.idf[:, None] * self.coef, self.idf * self.idf)
+        weighted, idf_squared = self._folded
+        counts.data = tf
+        numerator = np.asarray(counts @ weighted)
+        counts.data = tf * tf
+        norms = np.sqrt(counts @ idf_squared)
+        norms[norms == 0] = 1.0
+        return numerator / norms[:, None]
+
+    def _batch_counts(self, batch: Batch):
+        """The batch's term counts as a (texts x columns) scipy CSR matrix, or None."""
+        if self.analyzer != "word":
+            return self._batch_char_counts(batch)
+        index = self._token_index()
+        if index is None:
+            return None
+        from scipy import sparse
+
+        rows, cols = self._batch_word_columns(batch, index)
+        order = np.argsort(rows, kind="stable")
+        counts = sparse.csr_matrix((np.ones(len(cols)), cols[order], _indptr(rows[order], batch.size)),
+                                   shape=(batch.size, len(self.vocabulary)))
+        counts.sum_duplicates()
+        return counts
+
     def _token_index(self):
-        """For batches: every vocabulary n-gram as an integer key over token ids, so a batch's
-        n-grams are looked up with numpy instead of being joined into strings one by one."""
+        """Token ids (UTF-8 bytes -> id), each token's unigram column, and every vocabulary n-gram
+        of two or more tokens as a sorted integer key over token ids: a batch's n-grams are then
+        looked up with numpy instead of being joined into strings one by one."""
         if self._index is None:
-            tokens: dict[str, int] = {}
+            tokens: dict[bytes, int] = {}
             grams: dict[int, list[tuple[list[int], int]]] = {}
             for term, col in self.vocabulary.items():
-                ids = [tokens.setdefault(part, len(tokens)) for part in term.split(" ")]
+                ids = [tokens.setdefault(part.encode("utf-8", "surrogatepass"), len(tokens)) for part in term.split(" ")]
                 grams.setdefault(len(ids), []).append((ids, col))
             size = max(len(tokens), 1)
             if size ** self.ngram[1] >= 2**62:
-                self._index = False  # keys would overflow: stay on the per-text path
-                return self._index
+                self._index = False  # keys would overflow
+                return None
+            unigram = np.full(size, -1, dtype=np.intp)
+            for ids, col in grams.pop(1, []):
+                unigram[ids[0]] = col
             tables = {}
             for n, entries in grams.items():
                 keys = np.zeros(len(entries), dtype=np.int64)
@@ -135,18 +212,28 @@ class Block:
                     keys = keys * size + np.array([ids[j] for ids, _ in entries], dtype=np.int64)
                 order = np.argsort(keys)
                 tables[n] = (keys[order], np.array([col for _, col in entries], dtype=np.intp)[order])
-            self._index = (tokens, size, tables)
-        return self._index
+            # One word character alone is no token: the pattern wants two.
+            tokens.update(dict.fromkeys(_ASCII_WORD_CHARS, _DROP))
+            tokens[b"\x00"] = _SEPARATOR
+            self._index = (tokens, size, unigram, tables)
+        return self._index or None
 
-    def _batch_word_columns(self, texts: list[str]):
-        tokens, size, tables = self._index
-        lowered = [TOKEN.findall(text.lower()) for text in texts]
-        lengths = np.fromiter(map(len, lowered), dtype=np.intp, count=len(texts))
-        ids = np.fromiter(map(tokens.get, chain.from_iterable(lowered), repeat(-1)), dtype=np.int64,
-                          count=int(lengths.sum()))
-        row = np.repeat(np.arange(len(texts)), lengths)
+    def _batch_word_columns(self, batch: Batch, index):
+        """(row, column) of every vocabulary word n-gram occurrence in the batch."""
+        tokens, size, unigram, tables = index
+        pieces = batch.data.translate(_WORD_BYTES).split()
+        ids = np.fromiter(map(tokens.get, pieces, repeat(_MISS)), dtype=np.int64, count=len(pieces))
+        ids = _retokenize_non_ascii(pieces, ids, tokens)
+        row = np.cumsum(ids == _SEPARATOR)
+        keep = ids > _DROP  # neither a separator nor a one-character piece
+        ids, row = ids[keep], row[keep]
         rows, cols = [], []
-        for n in range(self.ngram[0], self.ngram[1] + 1):
+        if self.ngram[0] == 1:
+            col = np.where(ids >= 0, unigram[ids], -1)  # an out-of-vocabulary token is -1 already
+            found = col >= 0
+            rows.append(row[found])
+            cols.append(col[found])
+        for n in range(max(self.ngram[0], 2), self.ngram[1] + 1):
             if n not in tables or len(ids) < n:
                 continue
             m = len(ids) - n + 1
@@ -166,70 +253,90 @@ class Block:
             return np.zeros(0, np.intp), np.zeros(0, np.intp)
         return np.concatenate(rows), np.concatenate(cols)
 
-    def _batch_char_counts(self, texts: list[str]):
-        """A batch's char_wb counts as (sentences x distinct words) @ (distinct words x n-grams):
-        each distinct word is analysed once, and the sum runs in scipy's sparse product."""
+    def _batch_char_counts(self, batch: Batch):
+        """char_wb counts as (texts x words) @ (words x n-grams): each distinct word is analysed
+        once and kept for later batches, and the sum runs in scipy's sparse product."""
         from scipy import sparse
 
-        words = [text.lower().split() for text in texts]
-        flat = list(chain.from_iterable(words))
-        distinct = {word: i for i, word in enumerate(dict.fromkeys(flat))}
-        word_ids = np.fromiter(map(distinct.__getitem__, flat), dtype=np.intp, count=len(flat))
-        rows = np.repeat(np.arange(len(texts)), np.fromiter(map(len, words), dtype=np.intp, count=len(texts)))
-        per_word = [self._word_columns(word) for word in distinct]
-        lengths = np.fromiter(map(len, per_word), dtype=np.intp, count=len(per_word))
-        indptr = np.concatenate([[0], np.cumsum(lengths)])
-        indices = np.fromiter(chain.from_iterable(per_word), dtype=np.intp, count=int(indptr[-1]))
-        width = len(self.vocabulary)
-        grams = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(distinct), width))
-        occurrences = sparse.csr_matrix((np.ones(len(word_ids)), (rows, word_ids)), shape=(len(texts), len(distinct)))
-        # The product sums each sentence's n-gram counts; its rows hold each column once.
-        counts = occurrences @ grams
-        return (np.repeat(np.arange(len(texts)), np.diff(counts.indptr)).astype(np.intp),
-                counts.indices.astype(np.intp), counts.data.astype(np.float64))
+        # Pieces between ASCII white space; one that holds other white space (\xa0, \x1c) is
+        # several words, and its n-gram counts are theirs added up.
+        words = batch.data.split()
+        known, grams_of = self._batch_words, self._batch_word_grams
+        if len(grams_of) > _CACHE_LIMIT:
+            known.clear()
+            grams_of.clear()
+        known[b"\x00"] = _SEPARATOR
+        ids = np.fromiter(map(known.get, words, repeat(_MISS)), dtype=np.int64, count=len(words))
+        vocab, ngram = self.vocabulary, self.ngram
+        for i in np.flatnonzero(ids == _MISS).tolist():
+            word = words[i]
+            wid = known.get(word)
+            if wid is None:
+                wid = known[word] = len(grams_of)
+                grams = [g for w in word.decode("utf-8", "surrogatepass").split() for g in char_wb_ngrams(w, ngram)]
+                grams_of.append(np.fromiter((j for j in map(vocab.get, grams) if j is not None), dtype=np.int32))
+            ids[i] = wid
+        row = np.cumsum(ids == _SEPARATOR)
+        keep = ids != _SEPARATOR
+        ids, row = ids[keep], row[keep]
+        distinct, local = np.unique(ids, return_inverse=True)
+        per_word = [grams_of[w] for w in distinct.tolist()]
+        indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word)), out=indptr[1:])
+        indices = np.concatenate(per_word) if per_word else np.zeros(0, np.int32)
+        grams = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(distinct), len(vocab)))
+        occurrences = sparse.csr_matrix((np.ones(len(local)), local, _indptr(row, batch.size)),
+                                        shape=(batch.size, len(distinct)))
+        return occurrences @ grams  # each text's n-gram counts, each column once per row
 
-    def counts(self, texts: list[str]):
-        """(row, column, term count) of every vocabulary n-gram present in the texts."""
-        index = self._token_index() if self.analyzer == "word" and len(texts) >= BATCH_MIN else None
-        if len(texts) < BATCH_MIN or index is False:
-            rows, cols, tfs = [], [], []
-            for i, text in enumerate(texts):
-                found = self.columns(text)
-                rows.extend([i] * len(found))
-                cols.extend(found.keys())
-                tfs.extend(found.values())
-            return (np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp),
-                    np.asarray(tfs, dtype=np.float64))
-        if self.analyzer != "word":
-            return self._batch_char_counts(texts)
-        rows, cols = self._batch_word_columns(texts)
-        width = len(self.vocabulary)
-        keys, tfs = np.unique(rows.astype(np.int64) * width + cols, return_counts=True)
-        return (keys // width).astype(np.intp), (keys % width).astype(np.intp), tfs.astype(np.float64)
 
-    def features(self, texts: list[str]):
-        """The block's l2-normalised tf-idf rows as flat arrays: (row, column, value)."""
-        rows, cols, values = self.counts(texts)
-        if self.sublinear_tf:
-            values = np.log(values) + 1.0
-        values *= self.idf[cols]
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
-        norms[norms == 0] = 1.0
-        values /= norms[rows]
-        return rows, cols, values
+def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
+    """CSR row pointers for sorted row numbers."""
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr
 
-    def decision(self, texts: list[str]) -> np.ndarray:
-        """This block's share of the decision values: X_block @ coef."""
-        rows, cols, values = self.features(texts)
-        if len(texts) >= BATCH_MIN:  # rows come sorted: a sparse product does it in C
-            from scipy import sparse
 
-            indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=len(texts)))])
-            matrix = sparse.csr_matrix((values, cols, indptr), shape=(len(texts), self.coef.shape[0]))
-            return np.asarray(matrix @ self.coef)
-        weighted = self.coef[cols] * values[:, None]
-        return np.column_stack([np.bincount(rows, weights=weighted[:, k], minlength=len(texts))
-                                for k in range(self.coef.shape[1])])
+def _retokenize_non_ascii(pieces: list[bytes], ids: np.ndarray, tokens: dict[bytes, int]) -> np.ndarray:
+    """Split again, with the token pattern itself, the pieces holding non-ASCII bytes that are no
+    known token: they may join tokens with non-ASCII punctuation or space (“we, don’t)."""
+    fixes = []
+    for i in np.flatnonzero(ids == _MISS).tolist():
+        piece = pieces[i]
+        if not piece.isascii():
+            found = TOKEN.findall(piece.decode("utf-8", "surrogatepass"))
+            fixes.append((i, [tokens.get(t.encode("utf-8", "surrogatepass"), _MISS) for t in found]))
+    if not fixes:
+        return ids
+    repeats = np.ones(len(ids), dtype=np.intp)
+    for i, found in fixes:
+        repeats[i] = len(found)
+    out = np.repeat(ids, repeats)
+    starts = np.cumsum(repeats) - repeats
+    for i, found in fixes:
+        out[starts[i] : starts[i] + len(found)] = found
+    return out
+
+
+class Batch:
+    """Texts lower-cased, joined and encoded once, so every block reads the same bytes.
+
+    Texts are joined by " \\x00 ", which the blocks read as a separator (it is neither a word
+    character nor white space); `usable` is False if a text holds a NUL of its own."""
+
+    def __init__(self, texts: list[str]):
+        joined = _JOIN.join(texts).lower()
+        self.size = len(texts)
+        self.usable = joined.count("\x00") == len(texts) - 1
+        self.data = joined.encode("utf-8", "surrogatepass")
+
+
+_JOIN = " \x00 "
+_MISS, _DROP, _SEPARATOR = -1, -2, -3
+_ASCII_WORD_CHARS = [bytes([b]) for b in range(128) if chr(b).isalnum() or b == ord("_")]
+# For tokens: ASCII bytes that are no word character become spaces (NUL stays: it separates
+# texts); non-ASCII bytes stay, and pieces holding them are re-split by `_retokenize_non_ascii`.
+_WORD_BYTES = bytes(b if (b >= 128 or b == 0 or bytes([b]) in _ASCII_WORD_CHARS) else 32 for b in range(256))
 
 
 class CompiledModel:
@@ -243,7 +350,14 @@ class CompiledModel:
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
-        return per_class(sum(block.decision(texts) for block in self.blocks) + self.intercept)
+        shares = None
+        if len(texts) >= BATCH_MIN:
+            batch = Batch(texts)
+            if batch.usable:
+                shares = [block.batch_decision(batch) for block in self.blocks]
+        if shares is None or any(share is None for share in shares):
+            shares = [block.decision(texts) for block in self.blocks]
+        return per_class(sum(shares) + self.intercept)
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         return probabilities(self.decision_function(texts), self.temperature)

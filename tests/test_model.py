@@ -3,6 +3,7 @@ twin equal to the scikit-learn pipeline, explanations that add up, probabilities
 
 from __future__ import annotations
 
+import functools
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -137,6 +138,43 @@ def test_batch_path_equals_the_per_text_path(config):
     one_by_one = np.vstack([compiled.predict_proba([t]) for t in batch])
     np.testing.assert_allclose(compiled.predict_proba(batch), one_by_one, atol=1e-12)
     np.testing.assert_allclose(compiled.predict_proba(batch), pipeline.predict_proba(batch), atol=1e-12)
+
+
+# Characters where bytes and Unicode disagree: accents, final sigma, dotted I, curly quotes, dashes,
+# white space bytes.split() does not know (\xa0, \u2009, \x1c, \x85), digits, underscore, ligatures.
+EDGE_TEXT = st.text(alphabet=st.sampled_from(list("aeiostnrl áéüΣσςİı’“”—\xa0\u2009\x1c\x85\t\n_-'.07ßﬁ"))
+                    | st.characters(codec="utf-8"), max_size=60)
+UNICODE_ROWS = [("José’s “sanctuary” rule — Zürich ΣΟΣ ﬁne", "decline"), ("İstanbul\xa0police_chief ßig σας", "neutral"),
+                ("the sheriff\u2009honors ICE\x1cdetainers 287(g)", "cooperate")] * 4
+
+
+@functools.cache
+def unicode_pipeline():
+    """A model whose vocabulary holds non-ASCII tokens and n-grams."""
+    texts, labels = zip(*UNICODE_ROWS)
+    return build_pipeline(ModelConfig(char_ngram=(2, 5))).fit(TEXTS + list(texts), LABELS + list(labels))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(EDGE_TEXT, min_size=1, max_size=8))
+def test_batch_path_equals_scikit_learn_on_any_text(texts):
+    """The batch path reads bytes, not str; on any text it must still count what scikit-learn counts."""
+    from stance.compiled import BATCH_MIN
+
+    pipeline = unicode_pipeline()
+    compiled = CompiledModel.from_pipeline(pipeline)
+    batch = (texts + [t for t, _ in UNICODE_ROWS]) * BATCH_MIN
+    np.testing.assert_allclose(compiled.decision_function(batch), pipeline.decision_function(batch), atol=1e-12)
+
+
+def test_a_batch_with_a_nul_character_is_still_exact():
+    """NUL separates texts on the batch path; a text that holds one takes the text-by-text path."""
+    from stance.compiled import BATCH_MIN
+
+    pipeline = unicode_pipeline()
+    batch = ["police\x00 sheriff", "ICE\x00"] + TEXTS * (BATCH_MIN // len(TEXTS) + 1)
+    np.testing.assert_allclose(CompiledModel.from_pipeline(pipeline).decision_function(batch),
+                               pipeline.decision_function(batch), atol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
