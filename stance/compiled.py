@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import chain, repeat
 from dataclasses import dataclass
+from itertools import chain, repeat
 from pathlib import Path
 
 import numpy as np
@@ -87,8 +87,7 @@ class Block:
         self._terms: list[str] | None = None
         self._index = None
         self._folded = None
-        self._batch_words: dict[bytes, int] = {}
-        self._batch_word_grams: list[np.ndarray] = []
+        self._per_piece: _Ragged | None = None
 
     def terms(self) -> list[str]:
         """Feature names in column order (built on first use: prediction never needs them)."""
@@ -158,7 +157,7 @@ class Block:
         counts = self._batch_counts(batch)
         if counts is None:
             return None
-        tf = counts.data.astype(np.float64)
+        tf = counts.data
         if self.sublinear_tf:
             np.log(tf, out=tf)
             tf += 1.0
@@ -174,33 +173,61 @@ class Block:
 
     def _batch_counts(self, batch: Batch):
         """The batch's term counts as a (texts x columns) scipy CSR matrix, or None."""
-        if self.analyzer != "word":
-            return self._batch_char_counts(batch)
-        index = self._token_index()
-        if index is None:
-            return None
         from scipy import sparse
 
-        rows, cols = self._batch_word_columns(batch, index)
-        order = np.argsort(rows, kind="stable")
-        counts = sparse.csr_matrix((np.ones(len(cols)), cols[order], _indptr(rows[order], batch.size)),
-                                   shape=(batch.size, len(self.vocabulary)))
-        counts.sum_duplicates()
-        return counts
+        if self.analyzer == "word" and self._ngram_tables() is None:
+            return None
+        self._analyse_new_pieces(batch.pieces)
+        width = len(self.vocabulary)
+        if self.analyzer == "word":
+            rows, cols = self._word_ngram_columns(batch)
+            order = np.argsort(rows, kind="stable")
+            counts = sparse.csr_matrix((np.ones(len(cols)), cols[order], _indptr(rows[order], batch.size)),
+                                       shape=(batch.size, width))
+            counts.sum_duplicates()
+            return counts
+        # char_wb n-grams never cross white space: (texts x pieces) @ (pieces x n-grams) sums
+        # each text's counts in scipy's sparse product.
+        distinct, local = np.unique(batch.piece_ids, return_inverse=True)
+        cols, lengths = self._per_piece.gather(distinct)
+        grams = sparse.csr_matrix((np.ones(len(cols)), cols, _indptr_from_lengths(lengths)),
+                                  shape=(len(distinct), width))
+        occurrences = sparse.csr_matrix((np.ones(len(local)), local, _indptr(batch.rows, batch.size)),
+                                        shape=(batch.size, len(distinct)))
+        return occurrences @ grams
 
-    def _token_index(self):
-        """Token ids (UTF-8 bytes -> id), each token's unigram column, and every vocabulary n-gram
-        of two or more tokens as a sorted integer key over token ids: a batch's n-grams are then
-        looked up with numpy instead of being joined into strings one by one."""
+    def _analyse_new_pieces(self, pieces: PieceCache) -> None:
+        """Analyse the pieces the cache has learnt since this block last looked: their char_wb
+        n-gram columns, or their token ids (-1 for a token outside the vocabulary)."""
+        if self._per_piece is None or self._per_piece.generation != pieces.generation:
+            self._per_piece = _Ragged(pieces.generation)
+        store, vocab, ngram = self._per_piece, self.vocabulary, self.ngram
+        new = pieces.texts[store.count :]
+        if not new:
+            return
+        if self.analyzer == "word":
+            tokens = self._index[0]
+            found = [[tokens.get(t, -1) for t in TOKEN.findall(piece)] for piece in new]
+        else:
+            # A piece holding white space that bytes.split() does not know (\xa0, \x1c) is several words.
+            found = [[j for w in piece.split() for j in map(vocab.get, char_wb_ngrams(w, ngram)) if j is not None]
+                     for piece in new]
+        store.extend(found)
+
+    def _ngram_tables(self):
+        """Token ids of the vocabulary's tokens, each token's unigram column, and every vocabulary
+        n-gram of two or more tokens as an integer key over token ids in a hash table, so a batch's
+        n-grams are looked up with numpy instead of being joined into strings one by one. None when
+        the keys would not fit in 64 bits."""
         if self._index is None:
-            tokens: dict[bytes, int] = {}
+            tokens: dict[str, int] = {}
             grams: dict[int, list[tuple[list[int], int]]] = {}
             for term, col in self.vocabulary.items():
-                ids = [tokens.setdefault(part.encode("utf-8", "surrogatepass"), len(tokens)) for part in term.split(" ")]
+                ids = [tokens.setdefault(part, len(tokens)) for part in term.split(" ")]
                 grams.setdefault(len(ids), []).append((ids, col))
             size = max(len(tokens), 1)
             if size ** self.ngram[1] >= 2**62:
-                self._index = False  # keys would overflow
+                self._index = False
                 return None
             unigram = np.full(size, -1, dtype=np.intp)
             for ids, col in grams.pop(1, []):
@@ -210,26 +237,18 @@ class Block:
                 keys = np.zeros(len(entries), dtype=np.int64)
                 for j in range(n):
                     keys = keys * size + np.array([ids[j] for ids, _ in entries], dtype=np.int64)
-                order = np.argsort(keys)
-                tables[n] = (keys[order], np.array([col for _, col in entries], dtype=np.intp)[order])
-            # One word character alone is no token: the pattern wants two.
-            tokens.update(dict.fromkeys(_ASCII_WORD_CHARS, _DROP))
-            tokens[b"\x00"] = _SEPARATOR
+                tables[n] = _HashTable(keys, np.array([col for _, col in entries], dtype=np.intp))
             self._index = (tokens, size, unigram, tables)
         return self._index or None
 
-    def _batch_word_columns(self, batch: Batch, index):
+    def _word_ngram_columns(self, batch: Batch):
         """(row, column) of every vocabulary word n-gram occurrence in the batch."""
-        tokens, size, unigram, tables = index
-        pieces = batch.data.translate(_WORD_BYTES).split()
-        ids = np.fromiter(map(tokens.get, pieces, repeat(_MISS)), dtype=np.int64, count=len(pieces))
-        ids = _retokenize_non_ascii(pieces, ids, tokens)
-        row = np.cumsum(ids == _SEPARATOR)
-        keep = ids > _DROP  # neither a separator nor a one-character piece
-        ids, row = ids[keep], row[keep]
+        _, size, unigram, tables = self._index
+        ids, lengths = self._per_piece.gather(batch.piece_ids)
+        row = np.repeat(batch.rows, lengths)
         rows, cols = [], []
         if self.ngram[0] == 1:
-            col = np.where(ids >= 0, unigram[ids], -1)  # an out-of-vocabulary token is -1 already
+            col = np.where(ids >= 0, unigram[ids], -1)
             found = col >= 0
             rows.append(row[found])
             cols.append(col[found])
@@ -243,100 +262,140 @@ class Block:
                 part = ids[j : j + m]
                 valid &= part >= 0  # a token outside the vocabulary is in no vocabulary n-gram
                 keys = keys * size + part
-            keys, starts = keys[valid], row[:m][valid]
-            table_keys, table_cols = tables[n]
-            at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
-            found = table_keys[at] == keys
-            rows.append(starts[found])
-            cols.append(table_cols[at[found]])
+            col = tables[n].get(keys[valid])
+            found = col >= 0
+            rows.append(row[:m][valid][found])
+            cols.append(col[found])
         if not rows:
             return np.zeros(0, np.intp), np.zeros(0, np.intp)
         return np.concatenate(rows), np.concatenate(cols)
 
-    def _batch_char_counts(self, batch: Batch):
-        """char_wb counts as (texts x words) @ (words x n-grams): each distinct word is analysed
-        once and kept for later batches, and the sum runs in scipy's sparse product."""
-        from scipy import sparse
-
-        # Pieces between ASCII white space; one that holds other white space (\xa0, \x1c) is
-        # several words, and its n-gram counts are theirs added up.
-        words = batch.data.split()
-        known, grams_of = self._batch_words, self._batch_word_grams
-        if len(grams_of) > _CACHE_LIMIT:
-            known.clear()
-            grams_of.clear()
-        known[b"\x00"] = _SEPARATOR
-        ids = np.fromiter(map(known.get, words, repeat(_MISS)), dtype=np.int64, count=len(words))
-        vocab, ngram = self.vocabulary, self.ngram
-        for i in np.flatnonzero(ids == _MISS).tolist():
-            word = words[i]
-            wid = known.get(word)
-            if wid is None:
-                wid = known[word] = len(grams_of)
-                grams = [g for w in word.decode("utf-8", "surrogatepass").split() for g in char_wb_ngrams(w, ngram)]
-                grams_of.append(np.fromiter((j for j in map(vocab.get, grams) if j is not None), dtype=np.int32))
-            ids[i] = wid
-        row = np.cumsum(ids == _SEPARATOR)
-        keep = ids != _SEPARATOR
-        ids, row = ids[keep], row[keep]
-        distinct, local = np.unique(ids, return_inverse=True)
-        per_word = [grams_of[w] for w in distinct.tolist()]
-        indptr = np.zeros(len(per_word) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, per_word), dtype=np.int64, count=len(per_word)), out=indptr[1:])
-        indices = np.concatenate(per_word) if per_word else np.zeros(0, np.int32)
-        grams = sparse.csr_matrix((np.ones(len(indices)), indices, indptr), shape=(len(distinct), len(vocab)))
-        occurrences = sparse.csr_matrix((np.ones(len(local)), local, _indptr(row, batch.size)),
-                                        shape=(batch.size, len(distinct)))
-        return occurrences @ grams  # each text's n-gram counts, each column once per row
-
 
 def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
     """CSR row pointers for sorted row numbers."""
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return _indptr_from_lengths(np.bincount(rows, minlength=n_rows))
+
+
+def _indptr_from_lengths(lengths: np.ndarray) -> np.ndarray:
+    indptr = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
     return indptr
 
 
-def _retokenize_non_ascii(pieces: list[bytes], ids: np.ndarray, tokens: dict[bytes, int]) -> np.ndarray:
-    """Split again, with the token pattern itself, the pieces holding non-ASCII bytes that are no
-    known token: they may join tokens with non-ASCII punctuation or space (“we, don’t)."""
-    fixes = []
-    for i in np.flatnonzero(ids == _MISS).tolist():
-        piece = pieces[i]
-        if not piece.isascii():
-            found = TOKEN.findall(piece.decode("utf-8", "surrogatepass"))
-            fixes.append((i, [tokens.get(t.encode("utf-8", "surrogatepass"), _MISS) for t in found]))
-    if not fixes:
+class _Ragged:
+    """Integer lists addressed by piece id, stored end to end in one array that grows by doubling."""
+
+    def __init__(self, generation: int):
+        self.generation = generation
+        self.count = 0
+        self.values = np.zeros(4096, dtype=np.int32)
+        self.ends = np.zeros(1024, dtype=np.int64)
+
+    def extend(self, lists: list[list[int]]) -> None:
+        lengths = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        used = int(self.ends[self.count - 1]) if self.count else 0
+        total = used + int(lengths.sum())
+        if total > len(self.values):
+            self.values = np.concatenate([self.values[:used], np.zeros(max(total, 2 * len(self.values)) - used, np.int32)])
+        if self.count + len(lists) > len(self.ends):
+            self.ends = np.concatenate([self.ends, np.zeros(max(len(lists), len(self.ends)), np.int64)])
+        self.values[used:total] = np.fromiter(chain.from_iterable(lists), dtype=np.int32, count=total - used)
+        self.ends[self.count : self.count + len(lists)] = used + np.cumsum(lengths)
+        self.count += len(lists)
+
+    def gather(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The lists of `ids`, end to end, and their lengths."""
+        ends = self.ends[ids]
+        lengths = ends - np.where(ids > 0, self.ends[ids - 1], 0)
+        starts_out = np.cumsum(lengths) - lengths
+        positions = np.arange(int(lengths.sum())) + np.repeat(ends - lengths - starts_out, lengths)
+        return self.values[positions], lengths
+
+
+class _HashTable:
+    """Open addressing over int64 keys (linear probing, a quarter full), looked up with numpy:
+    several times faster than a binary search of a sorted array for large batches."""
+
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray):
+        self.bits = max(4, int(4 * len(keys)).bit_length())
+        self.mask = (1 << self.bits) - 1
+        self.keys = np.full(1 << self.bits, -1, dtype=np.int64)
+        self.values = np.full(1 << self.bits, -1, dtype=np.intp)
+        for key, value, slot in zip(keys.tolist(), values.tolist(), self._slots(keys).tolist()):
+            while self.keys[slot] != -1:
+                slot = (slot + 1) & self.mask
+            self.keys[slot], self.values[slot] = key, value
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return ((keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self.bits)).astype(np.intp)
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each key, -1 for keys not in the table."""
+        out = np.full(len(keys), -1, dtype=np.intp)
+        slots = self._slots(keys)
+        todo = np.arange(len(keys))
+        while len(todo):
+            found = self.keys[slots]
+            hit = found == keys[todo]
+            out[todo[hit]] = self.values[slots[hit]]
+            going = ~hit & (found != -1)  # an empty slot ends the probe: the key is absent
+            todo, slots = todo[going], (slots[going] + 1) & self.mask
+        return out
+
+
+class PieceCache:
+    """The pieces between ASCII white space that batches have held (as UTF-8), each with an id and
+    its lower-cased text; blocks keep what they derive from a piece under its id. Cleared when it grows too large,
+    which starts a new generation."""
+
+    LIMIT = _CACHE_LIMIT
+
+    def __init__(self):
+        self.ids: dict[bytes, int] = {b"\x00": _SEPARATOR}
+        self.texts: list[str] = []
+        self.generation = 0
+
+    def lookup(self, pieces: list[bytes]) -> np.ndarray:
+        if len(self.texts) > self.LIMIT:
+            self.__init__()
+            self.generation += 1
+        ids = np.fromiter(map(self.ids.get, pieces, repeat(_MISS)), dtype=np.int64, count=len(pieces))
+        for i in np.flatnonzero(ids == _MISS).tolist():
+            piece = pieces[i]
+            pid = self.ids.get(piece)
+            if pid is None:
+                pid = self.ids[piece] = len(self.texts)
+                self.texts.append(piece.decode("utf-8", "surrogatepass").lower())
+            ids[i] = pid
         return ids
-    repeats = np.ones(len(ids), dtype=np.intp)
-    for i, found in fixes:
-        repeats[i] = len(found)
-    out = np.repeat(ids, repeats)
-    starts = np.cumsum(repeats) - repeats
-    for i, found in fixes:
-        out[starts[i] : starts[i] + len(found)] = found
-    return out
 
 
 class Batch:
-    """Texts lower-cased, joined and encoded once, so every block reads the same bytes.
+    """Texts joined, encoded and split at ASCII white space once, for every block.
 
-    Texts are joined by " \\x00 ", which the blocks read as a separator (it is neither a word
-    character nor white space); `usable` is False if a text holds a NUL of its own."""
+    Texts are joined by " \\x00 ", so a lone NUL piece separates them; `usable` is False if a text
+    holds a NUL of its own (the text-by-text path then serves)."""
 
-    def __init__(self, texts: list[str]):
-        joined = _JOIN.join(texts).lower()
+    def __init__(self, texts: list[str], cache: PieceCache):
+        # Lower-casing piece by piece equals lower-casing the text: the one context-dependent
+        # rule (final sigma) never looks across white space.
+        joined = _JOIN.join(texts)
         self.size = len(texts)
         self.usable = joined.count("\x00") == len(texts) - 1
-        self.data = joined.encode("utf-8", "surrogatepass")
+        if not self.usable:
+            return
+        self.pieces = cache
+        ids = cache.lookup(joined.encode("utf-8", "surrogatepass").split())
+        separator = ids == _SEPARATOR
+        self.rows = np.cumsum(separator)[~separator]
+        self.piece_ids = ids[~separator]
 
 
 _JOIN = " \x00 "
-_MISS, _DROP, _SEPARATOR = -1, -2, -3
-_ASCII_WORD_CHARS = [bytes([b]) for b in range(128) if chr(b).isalnum() or b == ord("_")]
-# For tokens: ASCII bytes that are no word character become spaces (NUL stays: it separates
-# texts); non-ASCII bytes stay, and pieces holding them are re-split by `_retokenize_non_ascii`.
-_WORD_BYTES = bytes(b if (b >= 128 or b == 0 or bytes([b]) in _ASCII_WORD_CHARS) else 32 for b in range(256))
+_MISS, _SEPARATOR = -1, -2
 
 
 class CompiledModel:
@@ -347,12 +406,13 @@ class CompiledModel:
         self.blocks = blocks
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.temperature = float(temperature)
+        self._pieces = PieceCache()
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
         shares = None
         if len(texts) >= BATCH_MIN:
-            batch = Batch(texts)
+            batch = Batch(texts, self._pieces)
             if batch.usable:
                 shares = [block.batch_decision(batch) for block in self.blocks]
         if shares is None or any(share is None for share in shares):
