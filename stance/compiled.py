@@ -354,14 +354,17 @@ class PieceCache:
     LIMIT = _CACHE_LIMIT
 
     def __init__(self):
+        self.generation = -1
+        self._start()
+
+    def _start(self) -> None:
         self.ids: dict[bytes, int] = {b"\x00": _SEPARATOR}
         self.texts: list[str] = []
-        self.generation = 0
+        self.generation += 1
 
     def lookup(self, pieces: list[bytes]) -> np.ndarray:
         if len(self.texts) > self.LIMIT:
-            self.__init__()
-            self.generation += 1
+            self._start()
         ids = np.fromiter(map(self.ids.get, pieces, repeat(_MISS)), dtype=np.int64, count=len(pieces))
         for i in np.flatnonzero(ids == _MISS).tolist():
             piece = pieces[i]

@@ -4,6 +4,7 @@ twin equal to the scikit-learn pipeline, explanations that add up, probabilities
 from __future__ import annotations
 
 import functools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -165,6 +166,20 @@ def test_batch_path_equals_scikit_learn_on_any_text(texts):
     compiled = CompiledModel.from_pipeline(pipeline)
     batch = (texts + [t for t, _ in UNICODE_ROWS]) * BATCH_MIN
     np.testing.assert_allclose(compiled.decision_function(batch), pipeline.decision_function(batch), atol=1e-12)
+
+
+def test_batches_stay_exact_when_the_piece_cache_starts_over(monkeypatch):
+    """Pieces are analysed once and kept across batches; when the cache outgrows its limit it
+    starts a new generation, and every block must drop what it kept for the old one."""
+    from stance.compiled import BATCH_MIN, PieceCache
+
+    monkeypatch.setattr(PieceCache, "LIMIT", 50)
+    pipeline = unicode_pipeline()
+    compiled = CompiledModel.from_pipeline(pipeline)
+    for start in range(0, len(TEXTS), 24):
+        batch = (TEXTS[start : start + 24] + PROBES) * (BATCH_MIN // 24 + 1)
+        np.testing.assert_allclose(compiled.decision_function(batch), pipeline.decision_function(batch), atol=1e-12)
+    assert compiled._pieces.generation > 1
 
 
 def test_a_batch_with_a_nul_character_is_still_exact():
