@@ -134,8 +134,15 @@ def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool 
     frame = load_labels(labels, classes, drop_conflicts)
     if frame.attrs.get("dropped_conflicts"):
         say(f"{labels}: left out {frame.attrs['dropped_conflicts']} rows whose sentence carries two labels")
-    groups = list(frame["source"]) if "source" in frame.columns and frame["source"].str.strip().all() else None
-    return frame, groups
+    if "source" not in frame.columns:
+        return frame, None
+    blank = frame.loc[frame["source"].str.strip() == "", "line"]
+    if len(blank):
+        say(f"{labels} line {blank.iloc[0]}: warning: {len(blank)} rows have a blank source, so folds split "
+            "sentence by sentence and sentences of one article can land on both sides (scores look better "
+            "than they are); fill in source to group them")
+        return frame, None
+    return frame, list(frame["source"])
 
 
 @command

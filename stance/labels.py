@@ -141,6 +141,10 @@ def check_rows(
             problems.append(Problem(line, "text", f"exact duplicate of line {exact_seen[(text, label)]}",
                                     text[:60], "warning"))
         exact_seen.setdefault((text, label), line)
+        if "source" in row and not (row["source"] or "").strip():
+            problems.append(Problem(line, "source", "blank: without every row's source, cross-validation splits "
+                                    "sentence by sentence, and sentences of one article land on both sides",
+                                    "", "warning"))
         if is_furniture(text):
             problems.append(Problem(line, "text", "looks like page furniture, not a statement", text[:60], "warning"))
         elif len(text.split()) < SHORT_WORDS:

@@ -38,6 +38,19 @@ def test_train_reports_progress_on_stderr(invoke, labels_file, tmp_path):
     assert "model selection:" in result.stderr and result.stdout == ""
 
 
+def test_a_blank_source_is_warned_about_and_recorded(invoke, tmp_path):
+    """A blank source silently ungrouping the folds would flatter every score: say so, and where."""
+    rows = toy_rows()
+    rows[4] = {**rows[4], "source": " "}
+    labels = write_labels(tmp_path / "labels.csv", rows)
+    checked = invoke("validate", labels)
+    assert "    6  warning   source" in checked.stdout and checked.exit_code == 0
+    result = invoke("train", "--labels", labels, "--model", tmp_path / "m", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    assert f"{labels} line 6: warning: 1 rows have a blank source" in result.stderr
+    assert json.loads((tmp_path / "m" / "metadata.json").read_text())["cv"]["grouped_by"] is None
+
+
 def test_train_metadata_hash_matches_the_label_file(trained_model_dir):
     import hashlib
 
