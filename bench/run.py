@@ -155,21 +155,26 @@ PEERS = {"stance": fit_stance, "scikit-learn script": fit_sklearn_script, "fastT
 
 # --- sections ----------------------------------------------------------------------------------
 
-def tweeteval() -> list[dict]:
+def tweeteval_splits():
+    """(target, train+val rows, test rows) for each of the five targets."""
     train = pd.concat([pd.read_csv(TWEETEVAL / "train.csv"), pd.read_csv(TWEETEVAL / "val.csv")])
     test = pd.read_csv(TWEETEVAL / "test.csv")
+    for target in sorted(train["target"].unique()):
+        part = train[train["target"] == target]
+        # One tweet appears twice with two labels; `stance train --drop-conflicts` leaves it out.
+        part = part[~part["text"].str.split().str.join(" ").str.casefold().duplicated(keep=False)]
+        yield target, part, test[test["target"] == target]
+
+
+def tweeteval() -> list[dict]:
     rows = []
     peers = {"stance": fit_stance, "stance, selection by F_avg": fit_stance_favg,
              **{k: v for k, v in PEERS.items() if k != "stance"}}
     for name, fit in peers.items():
         started = time.perf_counter()
         gold, predicted = [], []
-        for target in sorted(train["target"].unique()):
-            part = train[train["target"] == target]
-            # One tweet appears twice with two labels; `stance train --drop-conflicts` leaves it out.
-            part = part[~part["text"].str.split().str.join(" ").str.casefold().duplicated(keep=False)]
+        for _, part, held_out in tweeteval_splits():
             model = fit(list(part["text"]), list(part["label"]), None, STANCE_CLASSES)
-            held_out = test[test["target"] == target]
             gold += list(held_out["label"])
             predicted += list(model.predict(list(held_out["text"])))
         f1 = f1_score(gold, predicted, labels=["against", "favor"], average=None)
