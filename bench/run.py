@@ -401,7 +401,9 @@ def write_report(results: dict) -> None:
                   markdown(results["tweeteval"]), "",
                   "Published figures on the same test set:", "",
                   markdown([{"model": m, "F_avg": f, "source": s} for m, f, s in PUBLISHED]), "",
-                  f"Target F_avg >= 70.0 with the default `stance train` procedure: **{verdict}** ({best}).", ""]
+                  f"Target F_avg >= 70.0 with the default `stance train` procedure: **{verdict}** ({best}). "
+                  "How far model selection can get on this data, measured with nested cross-validation: "
+                  "[model_selection.md](model_selection.md).", ""]
     if "own_task" in results:
         parts += ["## Our task: grouped 5-fold cross-validation on labels.csv", "",
                   "The same folds (grouped by source, seed 0) for every model; stance runs its whole model "
