@@ -9,7 +9,8 @@ from tests.conftest import toy_rows, write_labels
 
 
 def with_rows(tmp_path, extra: list[dict], columns=("text", "label", "source", "note")):
-    return write_labels(tmp_path / "labels.csv", toy_rows() + extra, columns)
+    """The toy rows plus `extra` (each given a source unless it names one)."""
+    return write_labels(tmp_path / "labels.csv", toy_rows() + [{"source": "extra.txt", **row} for row in extra], columns)
 
 
 FIRST_EXTRA_LINE = len(toy_rows()) + 2
