@@ -1,7 +1,7 @@
 """`stance` against its peers, measured in one run on one machine.
 
 Usage (dependencies in the `bench` extra):
-    python bench/run.py            # everything: about 15 minutes on 2 cores
+    python bench/run.py            # everything: about 10 minutes on 2 cores
     python bench/run.py --quick    # smaller speed inputs, no 1M-line memory run
 
 Prints a table per section, writes bench/results.json and docs/benchmarks.md.
@@ -412,7 +412,7 @@ def write_report(results: dict) -> None:
         parts += ["## Speed and memory", "", markdown(results["speed"]), ""]
     parts += ["## Targets", "", markdown(targets(results)), ""]
     parts += ["Reproduce: `pip install -e \".[bench]\"` (pins torch 2.13.0, the CPU build), then "
-              "`python bench/run.py` (all sections, about 15 minutes on 2 cores)."]
+              "`python bench/run.py` (all sections, about 10 minutes on 2 cores)."]
     (ROOT / "docs" / "benchmarks.md").write_text("\n".join(parts) + "\n")
     print("\n".join(parts))
 
