@@ -177,7 +177,7 @@ class Block:
 
         if self.analyzer == "word" and self._ngram_tables() is None:
             return None
-        self._analyse_new_pieces(batch.pieces)
+        self._analyse_new_pieces(batch.cache)
         width = len(self.vocabulary)
         if self.analyzer == "word":
             rows, cols = self._word_ngram_columns(batch)
@@ -196,13 +196,13 @@ class Block:
                                         shape=(batch.size, len(distinct)))
         return occurrences @ grams
 
-    def _analyse_new_pieces(self, pieces: PieceCache) -> None:
+    def _analyse_new_pieces(self, cache: PieceCache) -> None:
         """Analyse the pieces the cache has learnt since this block last looked: their char_wb
         n-gram columns, or their token ids (-1 for a token outside the vocabulary)."""
-        if self._per_piece is None or self._per_piece.generation != pieces.generation:
-            self._per_piece = _Ragged(pieces.generation)
+        if self._per_piece is None or self._per_piece.generation != cache.generation:
+            self._per_piece = _Ragged(cache.generation)
         store, vocab, ngram = self._per_piece, self.vocabulary, self.ngram
-        new = pieces.texts[store.count :]
+        new = cache.texts[store.count :]
         if not new:
             return
         if self.analyzer == "word":
@@ -390,7 +390,7 @@ class Batch:
         self.usable = joined.count("\x00") == len(texts) - 1
         if not self.usable:
             return
-        self.pieces = cache
+        self.cache = cache
         ids = cache.lookup(joined.encode("utf-8", "surrogatepass").split())
         separator = ids == _SEPARATOR
         self.rows = np.cumsum(separator)[~separator]
