@@ -113,9 +113,13 @@ class Block:
         if cols is None:
             if len(cache) > _CACHE_LIMIT:
                 cache.clear()
-            vocab = self.vocabulary
-            cols = cache[word] = [j for j in map(vocab.get, char_wb_ngrams(word, self.ngram)) if j is not None]
+            cols = cache[word] = self._char_columns(word)
         return cols
+
+    def _char_columns(self, word: str) -> list[int]:
+        """The vocabulary columns of one word's char_wb n-grams, repeats included."""
+        vocab = self.vocabulary
+        return [j for j in map(vocab.get, char_wb_ngrams(word, self.ngram)) if j is not None]
 
     def counts(self, texts: list[str]):
         """(row, column, term count) of every vocabulary n-gram present in the texts, text by text."""
@@ -201,7 +205,7 @@ class Block:
         n-gram columns, or their token ids (-1 for a token outside the vocabulary)."""
         if self._per_piece is None or self._per_piece.generation != cache.generation:
             self._per_piece = _Ragged(cache.generation)
-        store, vocab, ngram = self._per_piece, self.vocabulary, self.ngram
+        store = self._per_piece
         new = cache.texts[store.count :]
         if not new:
             return
@@ -210,8 +214,7 @@ class Block:
             found = [[tokens.get(t, -1) for t in TOKEN.findall(piece)] for piece in new]
         else:
             # A piece holding white space that bytes.split() does not know (\xa0, \x1c) is several words.
-            found = [[j for w in piece.split() for j in map(vocab.get, char_wb_ngrams(w, ngram)) if j is not None]
-                     for piece in new]
+            found = [[j for word in piece.split() for j in self._char_columns(word)] for piece in new]
         store.extend(found)
 
     def _ngram_tables(self):
@@ -226,7 +229,7 @@ class Block:
                 ids = [tokens.setdefault(part, len(tokens)) for part in term.split(" ")]
                 grams.setdefault(len(ids), []).append((ids, col))
             size = max(len(tokens), 1)
-            if size ** self.ngram[1] >= 2**62:
+            if size ** self.ngram[1] >= _KEY_LIMIT:
                 self._index = False
                 return None
             unigram = np.full(size, -1, dtype=np.intp)
@@ -398,6 +401,7 @@ class Batch:
 
 
 _JOIN = " \x00 "
+_KEY_LIMIT = 2**62  # an n-gram key is below size ** n; beyond this the text-by-text path serves
 _MISS, _SEPARATOR = -1, -2
 
 
