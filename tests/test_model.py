@@ -182,6 +182,20 @@ def test_batches_stay_exact_when_the_piece_cache_starts_over(monkeypatch):
     assert compiled._pieces.generation > 1
 
 
+def test_a_vocabulary_too_large_for_64_bit_keys_takes_the_text_by_text_path(monkeypatch):
+    """Word n-gram keys are token ids in base len(tokens); when they could overflow, batches
+    must still come out exact, counted text by text."""
+    import stance.compiled
+    from stance.compiled import BATCH_MIN
+
+    monkeypatch.setattr(stance.compiled, "_KEY_LIMIT", 2)
+    pipeline = unicode_pipeline()
+    compiled = CompiledModel.from_pipeline(pipeline)
+    batch = (PROBES + TEXTS) * (BATCH_MIN // len(TEXTS) + 1)
+    np.testing.assert_allclose(compiled.decision_function(batch), pipeline.decision_function(batch), atol=1e-12)
+    assert compiled.blocks[0]._ngram_tables() is None
+
+
 def test_a_batch_with_a_nul_character_is_still_exact():
     """NUL separates texts on the batch path; a text that holds one takes the text-by-text path."""
     from stance.compiled import BATCH_MIN
