@@ -369,30 +369,21 @@ def suggest(
     """Rank unlabelled sentences by how much labelling them would teach the model."""
     import csv
 
-    import pandas as pd
-
     from stance.artifacts import load_compiled
-    from stance.labels import LABEL_COLUMNS, read_rows
+    from stance.labels import LABEL_COLUMNS
     from stance.predict import output_stream
-    from stance.suggest import suggestions
+    from stance.suggest import read_candidates, suggestions
 
-    header, rows = read_rows(candidates)
-    if "text" not in header:
-        raise UsageError(f"{candidates} line 1: no column 'text'; give the CSV written by `stance extract`.")
-    empty = next((line for line, row in rows if not row["text"].strip()), None)
-    if empty:
-        raise UsageError(f"{candidates} line {empty}: empty text. Remove the row.")
-    if not rows:
-        raise UsageError(f"{candidates}: no sentences to rank.")
+    frame = read_candidates(candidates)
     compiled, _ = load_compiled(model)
-    picked = suggestions(compiled, pd.DataFrame([r for _, r in rows], columns=header), n, rare_share)
+    picked = suggestions(compiled, frame, n, rare_share)
     with output_stream(str(out) if out else None) as stream:
         writer = csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
                                 lineterminator="\n")
         writer.writeheader()
         writer.writerows(picked)
     guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes)
-    say(f"{len(picked)} of {len(rows)} sentences suggested (model's guesses: {guesses})"
+    say(f"{len(picked)} of {len(frame)} sentences suggested (model's guesses: {guesses})"
         + (f", written to {out}" if out else ""))
 
 

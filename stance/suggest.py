@@ -67,6 +67,25 @@ def rank(texts: list[str], proba: np.ndarray, classes, n: int, rare_share: float
     return sorted(chosen, key=lambda i: -scores[i])
 
 
+def read_candidates(path):
+    """The unlabelled sentences of a CSV (as `stance extract` writes it) as a DataFrame, all
+    columns kept; a missing text column, an empty text or an empty file is a UsageError."""
+    import pandas as pd
+
+    from stance.errors import UsageError
+    from stance.labels import read_rows
+
+    header, rows = read_rows(path)
+    if "text" not in header:
+        raise UsageError(f"{path} line 1: no column 'text'; give the CSV written by `stance extract`.")
+    empty = next((line for line, row in rows if not row["text"].strip()), None)
+    if empty:
+        raise UsageError(f"{path} line {empty}: empty text. Remove the row.")
+    if not rows:
+        raise UsageError(f"{path}: no sentences to rank.")
+    return pd.DataFrame([row for _, row in rows], columns=header)
+
+
 def suggestions(model, frame, n: int = 50, rare_share: float = RARE_SHARE) -> list[dict]:
     """Label-ready rows (label empty) for the n sentences of `frame` worth labelling next."""
     texts = frame["text"].tolist()
