@@ -19,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from stance.direction import SCOPE_VERSION, mark_scope
+from stance.errors import ModelError
+
 # scikit-learn's default token_pattern is (?u)\b\w\w+\b; a greedy \w\w+ finds the same maximal runs
 # of two or more word characters, a fifth faster.
 TOKEN = re.compile(r"\w\w+")
@@ -81,6 +84,7 @@ class Block:
     vocabulary: dict[str, int]
     idf: np.ndarray
     coef: np.ndarray  # (n_features, n_outputs)
+    scope: bool = False  # word n-grams of stance.direction.mark_scope's rewriting of the text
 
     def __post_init__(self):
         self._word_cache: dict[str, list[int]] = {}
@@ -99,6 +103,8 @@ class Block:
         """Counts of this block's vocabulary columns in one text."""
         vocab = self.vocabulary
         if self.analyzer == "word":
+            if self.scope:
+                text = mark_scope(text)
             return Counter(j for j in map(vocab.get, word_ngrams(text, self.ngram)) if j is not None)
         counts: Counter = Counter()
         # scikit-learn first folds runs of white space to one space; split() ignores them anyway.
@@ -274,6 +280,22 @@ class Block:
         return np.concatenate(rows), np.concatenate(cols)
 
 
+def _check_reproducible(name: str, vectorizer) -> None:
+    """Refuse a vectorizer setting the numpy analyzers do not reproduce, rather than predict with
+    other features than the pipeline's."""
+    expected = {"analyzer": ("word", "char_wb"), "binary": (False,), "norm": ("l2",), "use_idf": (True,),
+                "strip_accents": (None,), "stop_words": (None,), "tokenizer": (None,),
+                "token_pattern": (r"(?u)\b\w\w+\b",), "lowercase": (True,), "preprocessor": (None, mark_scope)}
+    for setting, allowed in expected.items():
+        value = getattr(vectorizer, setting, None)
+        if not any(value is a or (not callable(a) and value == a) for a in allowed):
+            raise ModelError(f"tfidf step {name!r}: {setting}={value!r} is not reproduced by the numpy predictor "
+                             f"(supported: {', '.join(repr(a) for a in allowed)}).")
+    if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor is not None:
+        raise ModelError(f"tfidf step {name!r}: a preprocessor on character n-grams is not reproduced by the numpy "
+                         "predictor.")
+
+
 def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
     """CSR row pointers for sorted row numbers."""
     return _indptr_from_lengths(np.bincount(rows, minlength=n_rows))
@@ -414,14 +436,17 @@ class CompiledModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.temperature = float(temperature)
         self._pieces = PieceCache()
+        self._scoped_pieces = PieceCache()  # pieces of texts as mark_scope rewrites them
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
         shares = None
         if len(texts) >= BATCH_MIN:
             batch = Batch(texts, self._pieces)
-            if batch.usable:
-                shares = [block.batch_decision(batch) for block in self.blocks]
+            scoped = Batch([mark_scope(t) for t in texts], self._scoped_pieces) if any(
+                b.scope for b in self.blocks) else batch
+            if batch.usable and scoped.usable:
+                shares = [block.batch_decision(scoped if block.scope else batch) for block in self.blocks]
         if shares is None or any(share is None for share in shares):
             shares = [block.decision(texts) for block in self.blocks]
         return per_class(sum(shares) + self.intercept)
@@ -440,14 +465,15 @@ class CompiledModel:
         clf = pipeline.named_steps["clf"]
         coef = np.asarray(clf.coef_, dtype=np.float64).T  # (n_features, n_outputs)
         blocks, offset = [], 0
-        for _, vectorizer in pipeline.named_steps["tfidf"].transformer_list:
+        for name, vectorizer in pipeline.named_steps["tfidf"].transformer_list:
             if vectorizer == "drop":
                 continue
+            _check_reproducible(name, vectorizer)
             vocabulary = {str(term): int(j) for term, j in vectorizer.vocabulary_.items()}
             width = len(vocabulary)
             blocks.append(Block(vectorizer.analyzer, tuple(vectorizer.ngram_range), bool(vectorizer.sublinear_tf),
                                 vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64),
-                                coef[offset : offset + width].copy()))
+                                coef[offset : offset + width].copy(), scope=vectorizer.preprocessor is mark_scope))
             offset += width
         return cls([str(c) for c in clf.classes_], blocks, clf.intercept_, temperature)
 
@@ -462,6 +488,8 @@ class CompiledModel:
             arrays[f"coef_{b}"] = block.coef
             settings.append({"analyzer": block.analyzer, "ngram_range": list(block.ngram),
                              "sublinear_tf": block.sublinear_tf, "features": len(terms)})
+            if block.scope:
+                settings[-1]["scope_version"] = SCOPE_VERSION
         with open(path, "wb") as handle:
             np.savez(handle, **arrays)
         return {"classes": list(self.classes), "blocks": settings, "temperature": self.temperature}
@@ -474,7 +502,12 @@ class CompiledModel:
             for b, block in enumerate(settings["blocks"]):
                 raw = arrays[f"vocabulary_{b}"].tobytes().decode("utf-8")
                 terms = raw.split("\n") if raw else []
+                scope = block.get("scope_version")
+                if scope is not None and scope != SCOPE_VERSION:
+                    raise ModelError(f"{path}: block {b} reads negation scope version {scope!r}, this stance "
+                                     f"computes version {SCOPE_VERSION}. Retrain the model.")
                 blocks.append(Block(block["analyzer"], tuple(block["ngram_range"]), bool(block["sublinear_tf"]),
-                                    {t: j for j, t in enumerate(terms)}, arrays[f"idf_{b}"], arrays[f"coef_{b}"]))
+                                    {t: j for j, t in enumerate(terms)}, arrays[f"idf_{b}"], arrays[f"coef_{b}"],
+                                    scope=scope is not None))
             intercept = arrays["intercept"]
         return cls(settings["classes"], blocks, intercept, settings.get("temperature", 1.0))

@@ -17,11 +17,12 @@ class ModelConfig:
     sublinear_tf: bool = True
     min_df: int = 1
     char_ngram: tuple[int, int] | None = None
+    scope: bool = False  # word n-grams read negation and reversal scope (stance.direction)
     seed: int = 0
 
     def vectorizer_key(self) -> tuple:
         """Everything but C: configs sharing it share fitted TF-IDF features."""
-        return (self.word_ngram, self.sublinear_tf, self.min_df, self.char_ngram)
+        return (self.word_ngram, self.sublinear_tf, self.min_df, self.char_ngram, self.scope)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -45,6 +46,7 @@ GRID = {
     "char_ngram": [CHAR_NGRAMS],
     "sublinear_tf": [True, False],
     "min_df": [1],
+    "scope": [True],
     "C": [0.5, 2.0, 8.0],
 }
 
@@ -57,11 +59,16 @@ def grid_configs(seed: int = 0, grid: dict | None = None) -> list[ModelConfig]:
 
 
 def build_features(config: ModelConfig):
-    """The `tfidf` step: word n-grams, plus character n-grams within word boundaries if chosen."""
+    """The `tfidf` step: word n-grams (read with negation scope if chosen), plus character n-grams
+    within word boundaries if chosen."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
-    word = TfidfVectorizer(ngram_range=config.word_ngram, sublinear_tf=config.sublinear_tf, min_df=config.min_df)
+    from stance.direction import mark_scope
+
+    # A preprocessor replaces scikit-learn's lower-casing; mark_scope lower-cases itself.
+    word = TfidfVectorizer(ngram_range=config.word_ngram, sublinear_tf=config.sublinear_tf, min_df=config.min_df,
+                           preprocessor=mark_scope if config.scope else None)
     char = (
         TfidfVectorizer(analyzer="char_wb", ngram_range=config.char_ngram, sublinear_tf=config.sublinear_tf,
                         min_df=config.min_df)

@@ -25,7 +25,8 @@ def test_train_writes_model_and_complete_metadata(trained_model_dir):
     assert meta["rows"] == len(toy_rows())
     assert meta["label_counts"] == {"cooperate": 32, "decline": 32, "neutral": 32}
     assert len(meta["labels_sha256"]) == 64
-    assert set(meta["params"]) == {"C", "word_ngram", "sublinear_tf", "min_df", "char_ngram"}
+    assert set(meta["params"]) == {"C", "word_ngram", "sublinear_tf", "min_df", "char_ngram", "scope"}
+    assert meta["params"]["scope"] is True and meta["compiled"]["blocks"][0]["scope_version"] == 1
     assert meta["cv"]["grouped_by"] == "source" and 0 <= meta["cv"]["macro_f1_mean"] <= 1
     assert meta["seed"] == 0 and meta["training_seconds"] > 0
     assert {"stance", "python", "scikit-learn", "pandas", "joblib"} <= set(meta["versions"])
