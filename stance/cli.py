@@ -181,18 +181,20 @@ def evaluate(
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels for cross-validation (default: the model's)."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
     drop_conflicts: bool = DropConflicts,
+    errors: int = typer.Option(0, "--errors", min=0, help="List the N most confident mistakes with their explanation."),
 ) -> None:
     """Score the model on a test file, or estimate it honestly by nested grouped cross-validation."""
     from stance.workflow import evaluate_cross_validated, evaluate_saved
 
     if test is not None:
-        report = evaluate_saved(model, test, by=by, seed=seed, drop_conflicts=drop_conflicts)
+        report = evaluate_saved(model, test, by=by, seed=seed, drop_conflicts=drop_conflicts, errors=errors)
         title = f"{model} on {test}"
     else:
         chosen = parse_classes(classes) if classes else _model_classes(model)
         frame, groups = _training_data(labels, chosen, drop_conflicts)
         say(f"nested {folds}-fold cross-validation on {len(frame)} rows of {labels}: model selection inside each fold")
-        report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say)
+        report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say,
+                                          errors=errors)
         title = f"nested cross-validation on {labels}"
     if plot:
         from stance.evaluate import plot_report
@@ -202,9 +204,12 @@ def evaluate(
     if json_out:
         print(json.dumps(report, indent=2))
         return
-    from stance.evaluate import format_report
+    from stance.evaluate import format_errors, format_report
 
     print(format_report(report, title))
+    if "errors" in report:
+        print()
+        print(format_errors(report["errors"]))
     for group, sub in report.get("groups", {}).items():
         print()
         print(format_report(sub, f"{by} = {group}"))

@@ -111,6 +111,34 @@ def score(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str], 
     return report
 
 
+def confident_errors(frame, y_pred, proba, classes, n: int, models) -> list[dict]:
+    """The `n` mistakes the model was surest of, surest first, each with the n-grams that pushed it
+    to the wrong label. `models[i]` is the numpy model that predicted row i (one model for a
+    saved model, the fold's model under cross-validation)."""
+    from stance.explain import explain_texts
+
+    confidence = proba.max(axis=1)
+    wrong = [i for i in np.argsort(-confidence, kind="stable") if y_pred[i] != frame["label"].iloc[i]][:n]
+    errors = []
+    for i in wrong:
+        row = frame.iloc[i]
+        explanation = explain_texts(models[i], [row["text"]], top=6)[0]
+        errors.append({"line": int(row["line"]) if "line" in frame.columns else int(i) + 2, "text": row["text"],
+                       "label": row["label"], "predicted": y_pred[i], "probability": float(confidence[i]),
+                       "source": str(row["source"]) if "source" in frame.columns else "",
+                       "toward": explanation["toward"]})
+    return errors
+
+
+def format_errors(errors: list[dict]) -> str:
+    """The confident mistakes as text: what was said, what was wanted, and why."""
+    lines = [f"the {len(errors)} most confident mistakes (¬ marks a word in a negation's scope)"]
+    for e in errors:
+        lines.append(f"line {e['line']}: {e['label']} labelled {e['predicted']} ({e['probability']:.2f}): {e['text']}")
+        lines.append("    because: " + (", ".join(f"{g['ngram']} {g['weight']:+.2f}" for g in e["toward"]) or "-"))
+    return "\n".join(lines)
+
+
 def format_report(report: dict, title: str = "") -> str:
     """A report as text for people."""
     classes = report["confusion"]["labels"]

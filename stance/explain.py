@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from stance.compiled import CompiledModel, per_class
+from stance.direction import readable
 
 
 def _name(block, column: int) -> str:
-    """A feature's name: the word n-gram, or `chars:" ab"` for a character n-gram (quoted, since
-    its spaces mark word boundaries)."""
+    """A feature's name: the word n-gram (`¬` marks a word in a negation's scope), or `chars:" ab"`
+    for a character n-gram (quoted, since its spaces mark word boundaries)."""
     term = block.terms()[column]
-    return term if block.analyzer == "word" else f'chars:"{term}"'
+    if block.analyzer != "word":
+        return f'chars:"{term}"'
+    return readable(term) if block.scope else term
 
 
 def contributions(model: CompiledModel, text: str) -> tuple[list[str], np.ndarray]:

@@ -171,6 +171,9 @@ class CrossValidation:
     proba: np.ndarray  # calibrated, as the trained model reports them
     raw_proba: np.ndarray  # softmax of the decision values before temperature scaling
     chosen: list[ModelConfig]
+    pipelines: list  # each outer fold's fitted pipeline
+    temperatures: list[float]
+    fold_of_row: np.ndarray  # the outer fold that predicted each row
 
 
 def cross_validate(texts, labels, groups=None, classes=None, *, seed=0, n_folds=DEFAULT_FOLDS, grid=None,
@@ -183,7 +186,8 @@ def cross_validate(texts, labels, groups=None, classes=None, *, seed=0, n_folds=
     predicted = np.empty(len(labels), dtype=object)
     proba = np.zeros((len(labels), len(classes)))
     raw_proba = np.zeros((len(labels), len(classes)))
-    chosen = []
+    chosen, pipelines, temperatures = [], [], []
+    fold_of_row = np.zeros(len(labels), dtype=int)
     for k, (train_idx, test_idx) in enumerate(outer, start=1):
         inner_groups = None if groups is None else np.asarray(groups)[train_idx]
 
@@ -199,4 +203,7 @@ def cross_validate(texts, labels, groups=None, classes=None, *, seed=0, n_folds=
         raw_proba[test_idx] = probabilities(decision)
         predicted[test_idx] = np.asarray(classes)[decision.argmax(axis=1)]
         chosen.append(fitted.config)
-    return CrossValidation(predicted, proba, raw_proba, chosen)
+        pipelines.append(fitted.pipeline)
+        temperatures.append(fitted.temperature)
+        fold_of_row[test_idx] = k - 1
+    return CrossValidation(predicted, proba, raw_proba, chosen, pipelines, temperatures, fold_of_row)

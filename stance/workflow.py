@@ -57,10 +57,10 @@ def _with_groups(report: dict, frame, by: str | None, y_pred, proba, classes, se
 
 
 def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed: int = 0,
-                   drop_conflicts: bool = False) -> dict:
+                   drop_conflicts: bool = False, errors: int = 0) -> dict:
     """Score a saved model on a labelled file (extra columns are ignored)."""
     from stance.artifacts import load_compiled
-    from stance.evaluate import score
+    from stance.evaluate import confident_errors, score
     from stance.labels import load_labels
 
     model, _ = load_compiled(model_dir)
@@ -71,13 +71,15 @@ def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed
     proba = model.predict_proba(list(frame["text"]))
     y_pred = [classes[i] for i in proba.argmax(axis=1)]
     report = score(frame["label"].tolist(), y_pred, classes, proba, seed)
+    if errors:
+        report["errors"] = confident_errors(frame, y_pred, proba, classes, errors, [model] * len(frame))
     return _with_groups(report, frame, by, y_pred, proba, classes, seed)
 
 
 def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int = 0, jobs: int = 2,
-                             by: str | None = None, progress=None) -> dict:
+                             by: str | None = None, progress=None, errors: int = 0) -> dict:
     """Nested, grouped cross-validation of the whole training procedure."""
-    from stance.evaluate import score
+    from stance.evaluate import confident_errors, score
     from stance.train import cross_validate
 
     if len(frame) < 2 * folds:
@@ -89,4 +91,10 @@ def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int =
     uncalibrated = score(frame["label"].tolist(), y_pred, classes, cv.raw_proba, seed)["calibration"]
     report["calibration"]["without_temperature"] = {k: uncalibrated[k] for k in ("brier", "ece")}
     report["chosen_per_fold"] = [config.params() for config in cv.chosen]
+    if errors:
+        from stance.compiled import CompiledModel
+
+        fold_models = [CompiledModel.from_pipeline(p, t) for p, t in zip(cv.pipelines, cv.temperatures)]
+        report["errors"] = confident_errors(frame, y_pred, cv.proba, classes, errors,
+                                            [fold_models[k] for k in cv.fold_of_row])
     return _with_groups(report, frame, by, y_pred, cv.proba, classes, seed)

@@ -273,3 +273,40 @@ def test_class_order_given_to_train_does_not_scramble_evaluate(invoke, labels_fi
     agreement = np.mean([p["label"] == r["label"] for p, r in zip(predicted, toy_rows())])
     assert report["accuracy"] == pytest.approx(agreement)
     assert report["accuracy"] > 0.9
+
+
+def _mislabelled_test_file(tmp_path) -> Path:
+    """A test file whose labels are rotated, so the model's confident answers are all 'mistakes'."""
+    rotate = {"cooperate": "decline", "decline": "neutral", "neutral": "cooperate"}
+    rows = [dict(r, label=rotate[r["label"]]) for r in toy_rows()[:12]]
+    return write_labels(tmp_path / "test.csv", rows)
+
+
+def test_evaluate_errors_lists_the_most_confident_mistakes_with_reasons(invoke, model_dir, tmp_path):
+    result = invoke("evaluate", "--model", model_dir, "--test", _mislabelled_test_file(tmp_path), "--errors", "3",
+                    "--json")
+    assert result.exit_code == 0, result.output
+    errors = json.loads(result.stdout)["errors"]
+    assert len(errors) == 3
+    assert all(e["predicted"] != e["label"] for e in errors)
+    assert [e["probability"] for e in errors] == sorted((e["probability"] for e in errors), reverse=True)
+    assert all(e["toward"] and e["line"] >= 2 for e in errors)
+    text = invoke("evaluate", "--model", model_dir, "--test", _mislabelled_test_file(tmp_path), "--errors", "2").stdout
+    assert "the 2 most confident mistakes" in text and "because:" in text
+
+
+def test_evaluate_errors_under_cross_validation_explains_with_the_fold_model(invoke, labels_file):
+    result = invoke("evaluate", "--labels", labels_file, "--errors", "2", "--json", "--folds", "2", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["errors"]) <= 2
+    for e in report["errors"]:
+        assert e["predicted"] != e["label"]
+
+
+def test_explain_marks_words_in_a_negation_scope(invoke, model_dir):
+    result = invoke("explain", "--model", model_dir, "The Denver police will not honor ICE detainers", "--top", "30",
+                    "--json")
+    assert result.exit_code == 0, result.output
+    names = [g["ngram"] for e in json.loads(result.stdout) for g in e["toward"] + e["against"]]
+    assert any(name.startswith("¬") for name in names)
