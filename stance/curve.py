@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from stance.errors import require_matplotlib
+
 from stance.pipeline import ModelConfig, build_pipeline
 from stance.train import macro_f1, make_folds
 
@@ -40,8 +42,7 @@ def learning_curve(texts, labels, groups, classes, config: ModelConfig, fraction
 
 
 def plot_curve(points: list[dict], path, title: str = "learning curve") -> None:
-    import matplotlib
-
+    matplotlib = require_matplotlib()
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

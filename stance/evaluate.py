@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from stance.errors import require_matplotlib
+
 BOOTSTRAP_ROUNDS = 1000
 CALIBRATION_BINS = 10
 THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -177,8 +179,7 @@ def format_report(report: dict, title: str = "") -> str:
 
 def plot_report(report: dict, path) -> None:
     """Write a PNG: the confusion matrix, and the reliability diagram when probabilities exist."""
-    import matplotlib
-
+    matplotlib = require_matplotlib()
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 

@@ -310,3 +310,14 @@ def test_explain_marks_words_in_a_negation_scope(invoke, model_dir):
     assert result.exit_code == 0, result.output
     names = [g["ngram"] for e in json.loads(result.stdout) for g in e["toward"] + e["against"]]
     assert any(name.startswith("¬") for name in names)
+
+
+def test_plot_without_matplotlib_says_how_to_install_it(invoke, model_dir, tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # as if it were not installed
+    result = invoke("evaluate", "--model", model_dir, "--test", write_labels(tmp_path / "t.csv", toy_rows()[:12]),
+                    "--plot", tmp_path / "p.png")
+    assert result.exit_code == 1
+    assert 'pip install "stance[plots]"' in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "p.png").exists()
