@@ -5,8 +5,9 @@ importing scikit-learn takes about a second, and unpickling a file can run arbit
 arrays live in an `.npz` file read with `allow_pickle=False`; the settings live in JSON.
 
 The analyzers below reproduce scikit-learn's `TfidfVectorizer` exactly (lower-casing, the default
-token pattern, word n-grams, `char_wb` n-grams, sublinear tf, idf, l2 norm); a test checks that
-probabilities agree with the pipeline's to float precision.
+token pattern, word n-grams, negation scope through `stance.direction.mark_scope`, `char_wb`
+n-grams, sublinear tf, idf, l2 norm); a test checks that probabilities agree with the pipeline's to
+float precision, and `from_pipeline` refuses any other setting.
 """
 
 from __future__ import annotations
@@ -280,20 +281,24 @@ class Block:
         return np.concatenate(rows), np.concatenate(cols)
 
 
+# The vectorizer settings the numpy analyzers reproduce; anything else is refused.
+_REPRODUCED = {"binary": False, "norm": "l2", "use_idf": True, "strip_accents": None, "stop_words": None,
+               "tokenizer": None, "token_pattern": r"(?u)\b\w\w+\b", "lowercase": True}
+_PREPROCESSORS = {"word": (None, mark_scope), "char_wb": (None,)}
+
+
 def _check_reproducible(name: str, vectorizer) -> None:
     """Refuse a vectorizer setting the numpy analyzers do not reproduce, rather than predict with
     other features than the pipeline's."""
-    expected = {"analyzer": ("word", "char_wb"), "binary": (False,), "norm": ("l2",), "use_idf": (True,),
-                "strip_accents": (None,), "stop_words": (None,), "tokenizer": (None,),
-                "token_pattern": (r"(?u)\b\w\w+\b",), "lowercase": (True,), "preprocessor": (None, mark_scope)}
-    for setting, allowed in expected.items():
-        value = getattr(vectorizer, setting, None)
-        if not any(value is a or (not callable(a) and value == a) for a in allowed):
-            raise ModelError(f"tfidf step {name!r}: {setting}={value!r} is not reproduced by the numpy predictor "
-                             f"(supported: {', '.join(repr(a) for a in allowed)}).")
-    if vectorizer.analyzer == "char_wb" and vectorizer.preprocessor is not None:
-        raise ModelError(f"tfidf step {name!r}: a preprocessor on character n-grams is not reproduced by the numpy "
-                         "predictor.")
+    refuse = f"tfidf step {name!r}: {{}} is not reproduced by the numpy predictor."
+    if vectorizer.analyzer not in _PREPROCESSORS:
+        raise ModelError(refuse.format(f"analyzer={vectorizer.analyzer!r}"))
+    for setting, supported in _REPRODUCED.items():
+        value = getattr(vectorizer, setting)
+        if value != supported:
+            raise ModelError(refuse.format(f"{setting}={value!r} (supported: {supported!r})"))
+    if not any(vectorizer.preprocessor is allowed for allowed in _PREPROCESSORS[vectorizer.analyzer]):
+        raise ModelError(refuse.format(f"preprocessor={vectorizer.preprocessor!r} on {vectorizer.analyzer} n-grams"))
 
 
 def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
@@ -437,16 +442,17 @@ class CompiledModel:
         self.temperature = float(temperature)
         self._pieces = PieceCache()
         self._scoped_pieces = PieceCache()  # pieces of texts as mark_scope rewrites them
+        self._reads_scope = any(block.scope for block in blocks)
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
         shares = None
         if len(texts) >= BATCH_MIN:
             batch = Batch(texts, self._pieces)
-            scoped = Batch([mark_scope(t) for t in texts], self._scoped_pieces) if any(
-                b.scope for b in self.blocks) else batch
-            if batch.usable and scoped.usable:
-                shares = [block.batch_decision(scoped if block.scope else batch) for block in self.blocks]
+            if batch.usable:
+                scoped = Batch([mark_scope(t) for t in texts], self._scoped_pieces) if self._reads_scope else batch
+                if scoped.usable:
+                    shares = [block.batch_decision(scoped if block.scope else batch) for block in self.blocks]
         if shares is None or any(share is None for share in shares):
             shares = [block.decision(texts) for block in self.blocks]
         return per_class(sum(shares) + self.intercept)

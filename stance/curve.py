@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from stance.errors import require_matplotlib
-
 from stance.pipeline import ModelConfig, build_pipeline
 from stance.train import macro_f1, make_folds
 
@@ -42,10 +40,9 @@ def learning_curve(texts, labels, groups, classes, config: ModelConfig, fraction
 
 
 def plot_curve(points: list[dict], path, title: str = "learning curve") -> None:
-    matplotlib = require_matplotlib()
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from stance.plotting import pyplot
 
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     rows = [p["rows"] for p in points]
     mean = np.array([p["macro_f1_mean"] for p in points])

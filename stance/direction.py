@@ -24,6 +24,7 @@ import re
 SCOPE_VERSION = 1
 PREFIX = "not_"
 
+
 def _inflected(*stems: str) -> set[str]:
     """Each space-separated group lists a word and its inflections in full, so the cue set is
     plain data a set lookup checks."""

@@ -20,11 +20,3 @@ class ModelError(StanceError):
 class UsageError(StanceError):
     """Options that do not fit together, or a value outside its range."""
 
-
-def require_matplotlib():
-    """matplotlib, which only the --plot options need, or a UsageError saying how to install it."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise UsageError('--plot needs matplotlib, which is not installed: pip install "stance[plots]".') from None
-    return matplotlib

@@ -12,8 +12,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from stance.errors import require_matplotlib
-
 BOOTSTRAP_ROUNDS = 1000
 CALIBRATION_BINS = 10
 THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
@@ -113,7 +111,7 @@ def score(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str], 
     return report
 
 
-def confident_errors(frame, y_pred, proba, classes, n: int, models) -> list[dict]:
+def confident_errors(frame, y_pred, proba, n: int, models) -> list[dict]:
     """The `n` mistakes the model was surest of, surest first, each with the n-grams that pushed it
     to the wrong label. `models[i]` is the numpy model that predicted row i (one model for a
     saved model, the fold's model under cross-validation)."""
@@ -179,10 +177,9 @@ def format_report(report: dict, title: str = "") -> str:
 
 def plot_report(report: dict, path) -> None:
     """Write a PNG: the confusion matrix, and the reliability diagram when probabilities exist."""
-    matplotlib = require_matplotlib()
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from stance.plotting import pyplot
 
+    plt = pyplot()
     classes = report["confusion"]["labels"]
     matrix = np.array(report["confusion"]["matrix"])
     panels = 2 if "calibration" in report else 1

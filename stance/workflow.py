@@ -72,7 +72,7 @@ def evaluate_saved(model_dir: Path, test_path: Path, by: str | None = None, seed
     y_pred = [classes[i] for i in proba.argmax(axis=1)]
     report = score(frame["label"].tolist(), y_pred, classes, proba, seed)
     if errors:
-        report["errors"] = confident_errors(frame, y_pred, proba, classes, errors, [model] * len(frame))
+        report["errors"] = confident_errors(frame, y_pred, proba, errors, [model] * len(frame))
     return _with_groups(report, frame, by, y_pred, proba, classes, seed)
 
 
@@ -95,6 +95,5 @@ def evaluate_cross_validated(frame, groups, classes, folds: int = 5, seed: int =
         from stance.compiled import CompiledModel
 
         fold_models = [CompiledModel.from_pipeline(p, t) for p, t in zip(cv.pipelines, cv.temperatures)]
-        report["errors"] = confident_errors(frame, y_pred, cv.proba, classes, errors,
-                                            [fold_models[k] for k in cv.fold_of_row])
+        report["errors"] = confident_errors(frame, y_pred, cv.proba, errors, [fold_models[k] for k in cv.fold_of_row])
     return _with_groups(report, frame, by, y_pred, cv.proba, classes, seed)
