@@ -295,13 +295,19 @@ def test_evaluate_errors_lists_the_most_confident_mistakes_with_reasons(invoke, 
     assert "the 2 most confident mistakes" in text and "because:" in text
 
 
-def test_evaluate_errors_under_cross_validation_explains_with_the_fold_model(invoke, labels_file):
-    result = invoke("evaluate", "--labels", labels_file, "--errors", "2", "--json", "--folds", "2", "--jobs", "1")
+def test_evaluate_errors_under_cross_validation_explains_with_the_fold_model(invoke, tmp_path):
+    # Two sources carry rotated labels, so cross-validation must get their rows wrong.
+    rotate = {"cooperate": "decline", "decline": "neutral", "neutral": "cooperate"}
+    rows = [dict(r, label=rotate[r["label"]]) if r["source"] in ("article_0.txt", "article_1.txt") else r
+            for r in toy_rows()]
+    labels = write_labels(tmp_path / "labels.csv", rows)
+    result = invoke("evaluate", "--labels", labels, "--errors", "3", "--json", "--folds", "2", "--jobs", "1")
     assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
-    assert len(report["errors"]) <= 2
-    for e in report["errors"]:
-        assert e["predicted"] != e["label"]
+    errors = json.loads(result.stdout)["errors"]
+    assert len(errors) == 3
+    for e in errors:
+        assert e["predicted"] != e["label"] and e["toward"]
+        assert rows[e["line"] - 2]["text"] == e["text"] and rows[e["line"] - 2]["label"] == e["label"]
 
 
 def test_explain_marks_words_in_a_negation_scope(invoke, model_dir):

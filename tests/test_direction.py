@@ -87,14 +87,25 @@ def test_scope_survives_save_and_load(tmp_path):
     assert [b.scope for b in loaded.blocks] == [True, False]
 
 
-@pytest.mark.parametrize("setting, value", [("analyzer", "char"), ("binary", True), ("norm", None),
-                                            ("preprocessor", str.upper), ("use_idf", False)])
-def test_settings_the_numpy_model_does_not_reproduce_are_refused(setting, value):
+def test_a_model_of_another_scope_version_is_refused(tmp_path):
+    from stance.errors import ModelError
+
+    settings_ = CompiledModel.from_pipeline(scoped_pipeline()).save(tmp_path / "w.npz")
+    settings_["blocks"][0]["scope_version"] += 1
+    with pytest.raises(ModelError, match="negation scope version 2"):
+        CompiledModel.load(tmp_path / "w.npz", settings_)
+
+
+@pytest.mark.parametrize("block, setting, value", [
+    (0, "analyzer", "char"), (0, "binary", True), (0, "norm", None), (0, "preprocessor", str.upper),
+    (0, "use_idf", False), (1, "preprocessor", mark_scope),
+])
+def test_settings_the_numpy_model_does_not_reproduce_are_refused(block, setting, value):
     from stance.errors import ModelError
 
     rows = toy_rows()
-    pipeline = build_pipeline(ModelConfig())
-    pipeline.named_steps["tfidf"].transformer_list[0][1].set_params(**{setting: value})
+    pipeline = build_pipeline(ModelConfig(char_ngram=(2, 4)))
+    pipeline.named_steps["tfidf"].transformer_list[block][1].set_params(**{setting: value})
     pipeline.fit([r["text"] for r in rows], [r["label"] for r in rows])
     with pytest.raises(ModelError, match=setting):
         CompiledModel.from_pipeline(pipeline)
