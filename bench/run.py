@@ -189,6 +189,19 @@ def tweeteval() -> list[dict]:
     return rows
 
 
+def f1_row(name, gold, predicted, classes, **subsets) -> dict:
+    """A table row: macro-F1 and per-class F1 over all rows, then macro-F1 on each named subset
+    (a boolean mask over the rows)."""
+    gold, predicted = np.asarray(gold, dtype=object), np.asarray(predicted, dtype=object)
+    per_class = f1_score(gold, predicted, labels=list(classes), average=None, zero_division=0)
+    row = {"model": name, "macro-F1": round(float(per_class.mean()), 3)}
+    row.update({f"F1 {c}": round(float(v), 3) for c, v in zip(classes, per_class)})
+    for title, mask in subsets.items():
+        row[f"macro-F1 {title.replace('_', ' ')}"] = round(float(f1_score(
+            gold[mask], predicted[mask], labels=list(classes), average="macro", zero_division=0)), 3)
+    return row
+
+
 def own_task() -> list[dict]:
     from stance import LABELS
     from stance.train import make_folds
@@ -204,12 +217,7 @@ def own_task() -> list[dict]:
             model = PEERS[name]([texts[i] for i in train_idx], list(gold[train_idx]),
                                 [groups[i] for i in train_idx], LABELS)
             predicted[test_idx] = model.predict([texts[i] for i in test_idx])
-        per_class = f1_score(gold, list(predicted), labels=list(LABELS), average=None)
-        seed_rows = (labels["origin"] == "seed").to_numpy()
-        row = {"model": name, "macro-F1": round(float(per_class.mean()), 3)}
-        row.update({f"F1 {c}": round(float(v), 3) for c, v in zip(LABELS, per_class)})
-        row["macro-F1 seed rows"] = round(float(f1_score(gold[seed_rows], list(predicted[seed_rows]),
-                                                         labels=list(LABELS), average="macro", zero_division=0)), 3)
+        row = f1_row(name, gold, predicted, LABELS, seed_rows=(labels["origin"] == "seed").to_numpy())
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
         print(f"  own task {name}: macro-F1 {row['macro-F1']}", file=sys.stderr, flush=True)
@@ -244,16 +252,9 @@ def frozen_split() -> dict:
         model = PEERS[name](list(train_rows["text"]), list(train_rows["label"]), list(train_rows["source"]), LABELS)
         predicted = list(model.predict(list(test_rows["text"])))
         gold = list(test_rows["label"])
-        per_class = f1_score(gold, predicted, labels=list(LABELS), average=None, zero_division=0)
         flipped, directional = direction_flips(gold, predicted)
-        row = {"model": name, "macro-F1": round(float(per_class.mean()), 3)}
-        row.update({f"F1 {c}": round(float(v), 3) for c, v in zip(LABELS, per_class)})
+        row = f1_row(name, gold, predicted, LABELS, seed_rows=seed_rows, written_articles=~seed_rows)
         row["direction flips"] = f"{flipped}/{directional} ({100 * flipped / max(1, directional):.1f}%)"
-        row["macro-F1 seed rows"] = round(float(f1_score(np.array(gold)[seed_rows], np.array(predicted)[seed_rows],
-                                                         labels=list(LABELS), average="macro", zero_division=0)), 3)
-        row["macro-F1 written articles"] = round(float(f1_score(
-            np.array(gold)[~seed_rows], np.array(predicted)[~seed_rows], labels=list(LABELS), average="macro",
-            zero_division=0)), 3)
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
         if name == "stance":
@@ -267,13 +268,12 @@ def frozen_split() -> dict:
 
 
 def gwsd() -> list[dict]:
-    """GWSD: every peer trained on train.csv (duplicate sentences with two labels left out, as
-    `stance train --drop-conflicts` does), scored once on test.csv."""
+    """GWSD: every peer trained on train.csv (sentences with two labels left out, read as
+    `stance train --drop-conflicts` reads it), scored once on test.csv."""
+    from stance.labels import load_labels
+
     classes = ("agree", "disagree", "neutral")
-    train_rows = pd.read_csv(GWSD / "train.csv")
-    key = train_rows["text"].str.split().str.join(" ").str.casefold()
-    conflicted = key.map(train_rows.groupby(key)["label"].nunique()) > 1
-    train_rows = train_rows[~conflicted]
+    train_rows = load_labels(GWSD / "train.csv", classes, drop_conflicts=True)
     test = pd.read_csv(GWSD / "test.csv")
     rows = []
     for name in ("stance", "scikit-learn script", "fastText", "MiniLM + LR", "majority class"):
@@ -281,10 +281,8 @@ def gwsd() -> list[dict]:
         # No article ids are published, so stance's folds cannot be grouped (groups=None).
         model = PEERS[name](list(train_rows["text"]), list(train_rows["label"]), None, classes)
         predicted = list(model.predict(list(test["text"])))
-        per_class = f1_score(test["label"], predicted, labels=list(classes), average=None, zero_division=0)
-        row = {"model": name, "macro-F1": round(float(per_class.mean()), 3),
-               "accuracy": round(float(np.mean(np.array(predicted) == test["label"].to_numpy())), 3)}
-        row.update({f"F1 {c}": round(float(v), 3) for c, v in zip(classes, per_class)})
+        row = f1_row(name, test["label"], predicted, classes)
+        row["accuracy"] = round(float(np.mean(np.array(predicted) == test["label"].to_numpy())), 3)
         row["seconds"] = round(time.perf_counter() - started, 1)
         rows.append(row)
         print(f"  gwsd {name}: macro-F1 {row['macro-F1']}", file=sys.stderr, flush=True)
