@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stance.direction import SCOPE_VERSION, mark_scope
+from stance.direction import SCOPE_VERSION, holds_cue, mark_scope
 from stance.errors import ModelError
 
 # scikit-learn's default token_pattern is (?u)\b\w\w+\b; a greedy \w\w+ finds the same maximal runs
@@ -378,30 +378,44 @@ class _HashTable:
 
 class PieceCache:
     """The pieces between ASCII white space that batches have held (as UTF-8), each with an id and
-    its lower-cased text; blocks keep what they derive from a piece under its id. Cleared when it grows too large,
-    which starts a new generation."""
+    its lower-cased text (and, for models that read negation scope, whether it holds a cue);
+    blocks keep what they derive from a piece under its id. Cleared between batches when it has
+    grown too large, which starts a new generation."""
 
     LIMIT = _CACHE_LIMIT
 
-    def __init__(self):
+    def __init__(self, track_cues: bool = False):
+        self.track_cues = track_cues
         self.generation = -1
         self._start()
 
     def _start(self) -> None:
         self.ids: dict[bytes, int] = {b"\x00": _SEPARATOR}
         self.texts: list[str] = []
+        self.cued = bytearray()  # one byte a piece: 1 if stance.direction.holds_cue
         self.generation += 1
 
-    def lookup(self, pieces: list[bytes]) -> np.ndarray:
+    def make_room(self) -> None:
+        """Start a new generation if the cache has outgrown its limit; called before a batch, so
+        that every lookup of one batch shares a generation."""
         if len(self.texts) > self.LIMIT:
             self._start()
+
+    def holds_cue(self, piece_ids: np.ndarray) -> np.ndarray:
+        """Whether each piece holds a negation or reversal cue."""
+        return np.frombuffer(self.cued, dtype=np.bool_)[piece_ids]
+
+    def lookup(self, pieces: list[bytes]) -> np.ndarray:
         ids = np.fromiter(map(self.ids.get, pieces, repeat(_MISS)), dtype=np.int64, count=len(pieces))
         for i in np.flatnonzero(ids == _MISS).tolist():
             piece = pieces[i]
             pid = self.ids.get(piece)
             if pid is None:
                 pid = self.ids[piece] = len(self.texts)
-                self.texts.append(piece.decode("utf-8", "surrogatepass").lower())
+                text = piece.decode("utf-8", "surrogatepass").lower()
+                self.texts.append(text)
+                if self.track_cues:
+                    self.cued.append(holds_cue(text))
             ids[i] = pid
         return ids
 
@@ -426,6 +440,25 @@ class Batch:
         self.rows = np.cumsum(separator)[~separator]
         self.piece_ids = ids[~separator]
 
+    def scoped(self, texts: list[str]) -> Batch | None:
+        """The batch as a block reading negation scope sees it: a text without a cue keeps its
+        pieces (mark_scope only lower-cases it, and pieces are analysed lower-cased); the others
+        are rewritten by mark_scope and split again through the same cache. Each text's pieces
+        stay contiguous and in order, which word n-grams need. None if a rewrite is unusable."""
+        cued = np.bincount(self.rows[self.cache.holds_cue(self.piece_ids)], minlength=self.size) > 0
+        if not cued.any():
+            return self
+        which = np.flatnonzero(cued)
+        rewritten = Batch([mark_scope(texts[i]) for i in which], self.cache)
+        if not rewritten.usable:
+            return None
+        keep = ~cued[self.rows]
+        scoped = object.__new__(Batch)
+        scoped.size, scoped.usable, scoped.cache = self.size, True, self.cache
+        scoped.rows = np.concatenate([self.rows[keep], which[rewritten.rows]])
+        scoped.piece_ids = np.concatenate([self.piece_ids[keep], rewritten.piece_ids])
+        return scoped
+
 
 _JOIN = " \x00 "
 _KEY_LIMIT = 2**62  # an n-gram key is below size ** n; beyond this the text-by-text path serves
@@ -440,18 +473,18 @@ class CompiledModel:
         self.blocks = blocks
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.temperature = float(temperature)
-        self._pieces = PieceCache()
-        self._scoped_pieces = PieceCache()  # pieces of texts as mark_scope rewrites them
         self._reads_scope = any(block.scope for block in blocks)
+        self._pieces = PieceCache(track_cues=self._reads_scope)
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
         shares = None
         if len(texts) >= BATCH_MIN:
+            self._pieces.make_room()
             batch = Batch(texts, self._pieces)
             if batch.usable:
-                scoped = Batch([mark_scope(t) for t in texts], self._scoped_pieces) if self._reads_scope else batch
-                if scoped.usable:
+                scoped = batch.scoped(texts) if self._reads_scope else batch
+                if scoped is not None:
                     shares = [block.batch_decision(scoped if block.scope else batch) for block in self.blocks]
         if shares is None or any(share is None for share in shares):
             shares = [block.decision(texts) for block in self.blocks]

@@ -58,31 +58,56 @@ _STOPS = frozenset(".,;:!?\"“”")
 # Tokens as scikit-learn's default pattern finds them (two or more word characters), contractions
 # ending in n't whole ("won't", "doesn’t": the vectorizer still reads them as "won", "doesn"), and
 # the punctuation that ends a clause.
-_SCAN = re.compile(r"\w+n['’]t\b|\w\w+|[.,;:!?\"“”]")
+_SCAN = re.compile(r"\w\w+(?:(?<=n)['’]t\b)?|[.,;:!?\"“”]")
+
+
+# What each special token does in the scan below; every other token is a plain word.
+_CUE, _STOP, _TURN, _LONGER = "cue", "stop", "turn", "longer"
+_KIND = {**dict.fromkeys(CUES, _CUE), **dict.fromkeys(_STOPS, _STOP), **dict.fromkeys(CLAUSE_TURNS, _TURN),
+         "longer": _LONGER}
+
+
+def _cued_tokens(low: str) -> list[str] | None:
+    """The scan of lower-cased text, or None when it holds no cue. Tokens and contractions never
+    span white space, so a text holds a cue exactly when one of its white-space pieces does (the
+    numpy predictor's batches rely on that)."""
+    tokens = _SCAN.findall(low)
+    if CUES.isdisjoint(tokens) and "n't" not in low and "n’t" not in low:
+        return None
+    return tokens
+
+
+def holds_cue(low: str) -> bool:
+    """Whether lower-cased text holds a cue; `mark_scope` only lower-cases a text that does not."""
+    return _cued_tokens(low) is not None
 
 
 def mark_scope(text: str) -> str:
     """Lower-case `text`; when it holds a cue, return its tokens with every word in a cue's scope
     prefixed by `not_` (punctuation dropped, which word n-grams ignore anyway)."""
     low = text.lower()
-    tokens = _SCAN.findall(low)
-    if CUES.isdisjoint(tokens) and "n't" not in low and "n’t" not in low:
+    tokens = _cued_tokens(low)
+    if tokens is None:
         return low  # most sentences: nothing to mark, and the same tokens either way
-    out = []
+    out: list[str] = []
+    append, kind_of = out.append, _KIND.get
     negated = False
     for token in tokens:
-        if token == "longer" and out and out[-1] == "no":
-            out.append(token)  # "no longer" is one cue, already counted
-        elif token in _STOPS:
+        kind = kind_of(token) or (_CUE if token[-2:] in ("'t", "’t") else None)
+        if kind is None:
+            append(PREFIX + token if negated else token)
+        elif kind is _STOP:
+            negated = False  # punctuation is dropped
+        elif kind is _TURN:
             negated = False
-        elif token in CLAUSE_TURNS:
-            negated = False
-            out.append(token)
-        elif token in CUES or token[-2:] in ("'t", "’t"):
-            negated = not negated
-            out.append(token)
+            append(token)
+        elif kind is _LONGER and out and out[-1] == "no":
+            append(token)  # "no longer" is one cue, already counted
+        elif kind is _LONGER:
+            append(PREFIX + token if negated else token)
         else:
-            out.append(PREFIX + token if negated else token)
+            negated = not negated
+            append(token)
     return " ".join(out)
 
 

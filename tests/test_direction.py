@@ -109,3 +109,18 @@ def test_settings_the_numpy_model_does_not_reproduce_are_refused(block, setting,
     pipeline.fit([r["text"] for r in rows], [r["label"] for r in rows])
     with pytest.raises(ModelError, match=setting):
         CompiledModel.from_pipeline(pipeline)
+
+
+def test_scoped_batches_stay_exact_when_the_piece_cache_starts_over(monkeypatch):
+    """Rewritten texts go through the same piece cache as the raw batch; a new generation may
+    start only between batches, or the raw pieces' ids would point at the wrong entries."""
+    from stance.compiled import PieceCache
+
+    monkeypatch.setattr(PieceCache, "LIMIT", 50)
+    pipeline = scoped_pipeline()
+    compiled = CompiledModel.from_pipeline(pipeline)
+    texts = [r["text"] for r in toy_rows()]
+    for start in range(0, len(texts), 24):
+        batch = (texts[start : start + 24] + ["It will no longer honor them", "Nothing here"]) * (BATCH_MIN // 24 + 1)
+        np.testing.assert_allclose(compiled.decision_function(batch), pipeline.decision_function(batch), atol=1e-12)
+    assert compiled._pieces.generation > 1
