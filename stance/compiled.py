@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stance.direction import SCOPE_VERSION, holds_cue, mark_scope
+from stance.direction import CUE, LONGER, PREFIX, SCOPE_VERSION, STOP, TURN, mark_scope, scan
 from stance.errors import ModelError
 
 # scikit-learn's default token_pattern is (?u)\b\w\w+\b; a greedy \w\w+ finds the same maximal runs
@@ -216,7 +216,9 @@ class Block:
         new = cache.texts[store.count :]
         if not new:
             return
-        if self.analyzer == "word":
+        if self.analyzer == "word" and self.scope:
+            found = [self._scope_entries(piece) for piece in new]
+        elif self.analyzer == "word":
             tokens = self._index[0]
             found = [[tokens.get(t, -1) for t in TOKEN.findall(piece)] for piece in new]
         else:
@@ -251,11 +253,46 @@ class Block:
             self._index = (tokens, size, unigram, tables)
         return self._index or None
 
+    def _scope_entries(self, piece: str) -> list[int]:
+        """For a block reading negation scope: each token of a piece as three integers, what it
+        does (a _SCOPE_CODES value), its token id and the id of its `not_` form (-1 outside the
+        vocabulary), so that batches apply mark_scope's rules with numpy."""
+        tokens = self._index[0]
+        entries = []
+        for kind, token in scan(piece):
+            word = token[:-2] if kind is CUE and token[-2:] in ("'t", "’t") else token  # won't -> won
+            code = _SCOPE_CODES["no" if token == "no" else kind]
+            entries += [code, tokens.get(word, -1), tokens.get(PREFIX + token, -1) if kind in (None, LONGER) else -1]
+        return entries
+
+    def _scoped_tokens(self, entries: np.ndarray, row: np.ndarray):
+        """Token ids and rows of the batch as mark_scope rewrites its texts: a word is in a cue's
+        scope when an odd number of cues precede it since its text, or the last stop or turning
+        word, began; stops are dropped; "longer" right after "no" stays as it is."""
+        kind, plain, marked = entries[0::3], entries[1::3], entries[2::3]
+        if not len(kind):
+            return plain, row
+        cue = (kind == _SCOPE_CODES[CUE]) | (kind == _SCOPE_CODES["no"])
+        start = np.ones(len(kind), dtype=bool)
+        start[1:] = (row[1:] != row[:-1]) | (kind[:-1] == _SCOPE_CODES[STOP]) | (kind[:-1] == _SCOPE_CODES[TURN])
+        before = np.cumsum(cue) - cue  # cues before each token
+        negated = (before - before[start][np.cumsum(start) - 1]) % 2 == 1
+        keep = kind != _SCOPE_CODES[STOP]
+        kind, plain, marked, row, negated = kind[keep], plain[keep], marked[keep], row[keep], negated[keep]
+        after_no = np.zeros(len(kind), dtype=bool)
+        after_no[1:] = (kind[:-1] == _SCOPE_CODES["no"]) & (row[:-1] == row[1:])
+        longer = kind == _SCOPE_CODES[LONGER]
+        mark = negated & ((kind == _SCOPE_CODES[None]) | (longer & ~after_no))
+        return np.where(mark, marked, plain), row
+
     def _word_ngram_columns(self, batch: Batch):
         """(row, column) of every vocabulary word n-gram occurrence in the batch."""
         _, size, unigram, tables = self._index
         ids, lengths = self._per_piece.gather(batch.piece_ids)
-        row = np.repeat(batch.rows, lengths)
+        if self.scope:
+            ids, row = self._scoped_tokens(ids, np.repeat(batch.rows, lengths // 3))
+        else:
+            row = np.repeat(batch.rows, lengths)
         rows, cols = [], []
         if self.ngram[0] == 1:
             col = np.where(ids >= 0, unigram[ids], -1)
@@ -285,6 +322,10 @@ class Block:
 _REPRODUCED = {"binary": False, "norm": "l2", "use_idf": True, "strip_accents": None, "stop_words": None,
                "tokenizer": None, "token_pattern": r"(?u)\b\w\w+\b", "lowercase": True}
 _PREPROCESSORS = {"word": (None, mark_scope), "char_wb": (None,)}
+
+
+# What a token does under negation scope, as stored per piece for batches (see Block._scope_entries).
+_SCOPE_CODES = {None: 0, CUE: 1, "no": 2, STOP: 3, TURN: 4, LONGER: 5}
 
 
 def _check_reproducible(name: str, vectorizer) -> None:
@@ -378,44 +419,30 @@ class _HashTable:
 
 class PieceCache:
     """The pieces between ASCII white space that batches have held (as UTF-8), each with an id and
-    its lower-cased text (and, for models that read negation scope, whether it holds a cue);
-    blocks keep what they derive from a piece under its id. Cleared between batches when it has
-    grown too large, which starts a new generation."""
+    its lower-cased text; blocks keep what they derive from a piece under its id. Cleared when it grows too large,
+    which starts a new generation."""
 
     LIMIT = _CACHE_LIMIT
 
-    def __init__(self, track_cues: bool = False):
-        self.track_cues = track_cues
+    def __init__(self):
         self.generation = -1
         self._start()
 
     def _start(self) -> None:
         self.ids: dict[bytes, int] = {b"\x00": _SEPARATOR}
         self.texts: list[str] = []
-        self.cued = bytearray()  # one byte a piece: 1 if stance.direction.holds_cue
         self.generation += 1
 
-    def make_room(self) -> None:
-        """Start a new generation if the cache has outgrown its limit; called before a batch, so
-        that every lookup of one batch shares a generation."""
+    def lookup(self, pieces: list[bytes]) -> np.ndarray:
         if len(self.texts) > self.LIMIT:
             self._start()
-
-    def holds_cue(self, piece_ids: np.ndarray) -> np.ndarray:
-        """Whether each piece holds a negation or reversal cue."""
-        return np.frombuffer(self.cued, dtype=np.bool_)[piece_ids]
-
-    def lookup(self, pieces: list[bytes]) -> np.ndarray:
         ids = np.fromiter(map(self.ids.get, pieces, repeat(_MISS)), dtype=np.int64, count=len(pieces))
         for i in np.flatnonzero(ids == _MISS).tolist():
             piece = pieces[i]
             pid = self.ids.get(piece)
             if pid is None:
                 pid = self.ids[piece] = len(self.texts)
-                text = piece.decode("utf-8", "surrogatepass").lower()
-                self.texts.append(text)
-                if self.track_cues:
-                    self.cued.append(holds_cue(text))
+                self.texts.append(piece.decode("utf-8", "surrogatepass").lower())
             ids[i] = pid
         return ids
 
@@ -440,25 +467,6 @@ class Batch:
         self.rows = np.cumsum(separator)[~separator]
         self.piece_ids = ids[~separator]
 
-    def scoped(self, texts: list[str]) -> Batch | None:
-        """The batch as a block reading negation scope sees it: a text without a cue keeps its
-        pieces (mark_scope only lower-cases it, and pieces are analysed lower-cased); the others
-        are rewritten by mark_scope and split again through the same cache. Each text's pieces
-        stay contiguous and in order, which word n-grams need. None if a rewrite is unusable."""
-        cued = np.bincount(self.rows[self.cache.holds_cue(self.piece_ids)], minlength=self.size) > 0
-        if not cued.any():
-            return self
-        which = np.flatnonzero(cued)
-        rewritten = Batch([mark_scope(texts[i]) for i in which], self.cache)
-        if not rewritten.usable:
-            return None
-        keep = ~cued[self.rows]
-        scoped = object.__new__(Batch)
-        scoped.size, scoped.usable, scoped.cache = self.size, True, self.cache
-        scoped.rows = np.concatenate([self.rows[keep], which[rewritten.rows]])
-        scoped.piece_ids = np.concatenate([self.piece_ids[keep], rewritten.piece_ids])
-        return scoped
-
 
 _JOIN = " \x00 "
 _KEY_LIMIT = 2**62  # an n-gram key is below size ** n; beyond this the text-by-text path serves
@@ -473,19 +481,15 @@ class CompiledModel:
         self.blocks = blocks
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.temperature = float(temperature)
-        self._reads_scope = any(block.scope for block in blocks)
-        self._pieces = PieceCache(track_cues=self._reads_scope)
+        self._pieces = PieceCache()
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
         """(n_texts, n_classes) decision values, binary models spread to two columns."""
         shares = None
         if len(texts) >= BATCH_MIN:
-            self._pieces.make_room()
             batch = Batch(texts, self._pieces)
             if batch.usable:
-                scoped = batch.scoped(texts) if self._reads_scope else batch
-                if scoped is not None:
-                    shares = [block.batch_decision(scoped if block.scope else batch) for block in self.blocks]
+                shares = [block.batch_decision(batch) for block in self.blocks]
         if shares is None or any(share is None for share in shares):
             shares = [block.decision(texts) for block in self.blocks]
         return per_class(sum(shares) + self.intercept)

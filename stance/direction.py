@@ -62,24 +62,29 @@ _SCAN = re.compile(r"\w\w+(?:(?<=n)['’]t\b)?|[.,;:!?\"“”]")
 
 
 # What each special token does in the scan below; every other token is a plain word.
-_CUE, _STOP, _TURN, _LONGER = "cue", "stop", "turn", "longer"
-_KIND = {**dict.fromkeys(CUES, _CUE), **dict.fromkeys(_STOPS, _STOP), **dict.fromkeys(CLAUSE_TURNS, _TURN),
-         "longer": _LONGER}
+CUE, STOP, TURN, LONGER = "cue", "stop", "turn", "longer"
+_KIND = {**dict.fromkeys(CUES, CUE), **dict.fromkeys(_STOPS, STOP), **dict.fromkeys(CLAUSE_TURNS, TURN),
+         "longer": LONGER}
+
+
+def scan(low: str) -> list[tuple[str, str]]:
+    """Every token of lower-cased text with its kind (cue, stop, turn, longer or None for a plain
+    word), in order: what `mark_scope` reads, for code that applies the same rules to many texts
+    at once (the numpy predictor's batches). Tokens never span white space, so the scan of a text
+    is the scans of its white-space pieces end to end."""
+    return [(_kind(token), token) for token in _SCAN.findall(low)]
+
+
+def _kind(token: str) -> str | None:
+    return _KIND.get(token) or (CUE if token[-2:] in ("'t", "’t") else None)
 
 
 def _cued_tokens(low: str) -> list[str] | None:
-    """The scan of lower-cased text, or None when it holds no cue. Tokens and contractions never
-    span white space, so a text holds a cue exactly when one of its white-space pieces does (the
-    numpy predictor's batches rely on that)."""
+    """The scan of lower-cased text, or None when it holds no cue."""
     tokens = _SCAN.findall(low)
     if CUES.isdisjoint(tokens) and "n't" not in low and "n’t" not in low:
         return None
     return tokens
-
-
-def holds_cue(low: str) -> bool:
-    """Whether lower-cased text holds a cue; `mark_scope` only lower-cases a text that does not."""
-    return _cued_tokens(low) is not None
 
 
 def mark_scope(text: str) -> str:
@@ -90,20 +95,20 @@ def mark_scope(text: str) -> str:
     if tokens is None:
         return low  # most sentences: nothing to mark, and the same tokens either way
     out: list[str] = []
-    append, kind_of = out.append, _KIND.get
+    append = out.append
     negated = False
     for token in tokens:
-        kind = kind_of(token) or (_CUE if token[-2:] in ("'t", "’t") else None)
+        kind = _kind(token)
         if kind is None:
             append(PREFIX + token if negated else token)
-        elif kind is _STOP:
+        elif kind is STOP:
             negated = False  # punctuation is dropped
-        elif kind is _TURN:
+        elif kind is TURN:
             negated = False
             append(token)
-        elif kind is _LONGER and out and out[-1] == "no":
+        elif kind is LONGER and out and out[-1] == "no":
             append(token)  # "no longer" is one cue, already counted
-        elif kind is _LONGER:
+        elif kind is LONGER:
             append(PREFIX + token if negated else token)
         else:
             negated = not negated

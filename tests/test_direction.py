@@ -49,11 +49,18 @@ def test_explanations_show_scope_readably():
     assert readable("refused not_to") == "refused ¬to"
 
 
+# Rows whose vocabulary holds what the scope rules turn on: "longer" after "no" and elsewhere,
+# in and out of a scope, and contractions.
+SCOPE_ROWS = [("It will no longer honor them, and no, longer holds are over", "decline"),
+              ("The line grew longer; it did not get any longer", "neutral"),
+              ("He won't sign and we don't honor, but they won and don", "decline")] * 4
+
+
 @functools.cache
 def scoped_pipeline():
     rows = toy_rows()
-    texts = [r["text"] for r in rows] + [t for t, _ in UNICODE_ROWS]
-    labels = [r["label"] for r in rows] + [lab for _, lab in UNICODE_ROWS]
+    texts = [r["text"] for r in rows] + [t for t, _ in UNICODE_ROWS + SCOPE_ROWS]
+    labels = [r["label"] for r in rows] + [lab for _, lab in UNICODE_ROWS + SCOPE_ROWS]
     return build_pipeline(ModelConfig(char_ngram=(2, 5), scope=True)).fit(texts, labels)
 
 
@@ -63,7 +70,8 @@ def test_the_pipeline_reads_scope():
 
 
 CUE_TEXT = st.lists(st.sampled_from(["not", "won't", "ended", "no", "longer", "but", ",", "honor", "ICE", "287(g)",
-                                     "detainers", "n’t", "stop", "\xa0", "Σ", "."]), max_size=12).map(" ".join)
+                                     "detainers", "n’t", "stop", "\xa0", "Σ", ".", "don't", "won", "sign",
+                                     "any"]), max_size=12).map(" ".join)
 
 
 @settings(max_examples=60, deadline=None)
@@ -112,8 +120,8 @@ def test_settings_the_numpy_model_does_not_reproduce_are_refused(block, setting,
 
 
 def test_scoped_batches_stay_exact_when_the_piece_cache_starts_over(monkeypatch):
-    """Rewritten texts go through the same piece cache as the raw batch; a new generation may
-    start only between batches, or the raw pieces' ids would point at the wrong entries."""
+    """A scope-reading block keeps each piece's scan (what each token does, its id and its not_
+    id) under the piece's id; a new cache generation must drop them all."""
     from stance.compiled import PieceCache
 
     monkeypatch.setattr(PieceCache, "LIMIT", 50)
