@@ -185,10 +185,10 @@ def test_batches_stay_exact_when_the_piece_cache_starts_over(monkeypatch):
 def test_a_vocabulary_too_large_for_64_bit_keys_takes_the_text_by_text_path(monkeypatch):
     """Word n-gram keys are token ids in base len(tokens); when they could overflow, batches
     must still come out exact, counted text by text."""
-    import stance.compiled
+    import stance.compiled.batch
     from stance.compiled import BATCH_MIN
 
-    monkeypatch.setattr(stance.compiled, "_KEY_LIMIT", 2)
+    monkeypatch.setattr(stance.compiled.batch, "_KEY_LIMIT", 2)
     pipeline = unicode_pipeline()
     compiled = CompiledModel.from_pipeline(pipeline)
     batch = (PROBES + TEXTS) * (BATCH_MIN // len(TEXTS) + 1)

@@ -1,164 +1,44 @@
-"""The predict-time model: TF-IDF + logistic regression evaluated with numpy alone.
+"""The batch accelerator of the numpy predictor: from `BATCH_MIN` texts on, a batch is encoded and
+split once, each distinct piece between white space is analysed once (cached across batches), and
+n-grams are looked up with integer keys in numpy arrays instead of strings in dicts.
 
-`stance predict` loads this instead of the pickled scikit-learn pipeline, for two reasons:
-importing scikit-learn takes about a second, and unpickling a file can run arbitrary code. The
-arrays live in an `.npz` file read with `allow_pickle=False`; the settings live in JSON.
-
-The analyzers below reproduce scikit-learn's `TfidfVectorizer` exactly (lower-casing, the default
-token pattern, word n-grams, negation scope through `stance.direction.mark_scope`, `char_wb`
-n-grams, sublinear tf, idf, l2 norm); a test checks that probabilities agree with the pipeline's to
-float precision, and `from_pipeline` refuses any other setting.
+It must give the same decision values as the text-by-text path of `stance.compiled.model.Block`
+(tests/test_model.py and tests/test_direction.py compare them, and both with scikit-learn). When
+it cannot (n-gram keys too large for 64 bits, a NUL inside a text), it returns None and the
+text-by-text path serves.
 """
 
 from __future__ import annotations
 
-import re
-from collections import Counter
-from dataclasses import dataclass
 from itertools import chain, repeat
-from pathlib import Path
 
 import numpy as np
 
-from stance.direction import CUE, LONGER, PREFIX, SCOPE_VERSION, STOP, TURN, mark_scope, scan
-from stance.errors import ModelError
+from stance.compiled.analyzers import TOKEN
+from stance.direction import CUE, LONGER, PREFIX, STOP, TURN, scan
 
-# scikit-learn's default token_pattern is (?u)\b\w\w+\b; a greedy \w\w+ finds the same maximal runs
-# of two or more word characters, a fifth faster.
-TOKEN = re.compile(r"\w\w+")
 _CACHE_LIMIT = 200_000
 BATCH_MIN = 64  # from this many texts on, n-grams are counted with numpy for the whole batch
+_JOIN = " \x00 "
+_KEY_LIMIT = 2**62  # an n-gram key is below size ** n; beyond this the text-by-text path serves
+_MISS, _SEPARATOR = -1, -2
+
+# What a token does under negation scope, as stored per piece for batches (see Block._scope_entries).
+_SCOPE_CODES = {None: 0, CUE: 1, "no": 2, STOP: 3, TURN: 4, LONGER: 5}
 
 
-def probabilities(decision: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Softmax of decision values divided by a temperature; rows sum to one."""
-    z = np.asarray(decision, dtype=np.float64) / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    np.exp(z, out=z)
-    z /= z.sum(axis=1, keepdims=True)
-    return z
+class BlockBatch:
+    """One block's batch state: its n-gram tables, the analysis of each cached piece, and the
+    tf-idf weights folded into its coefficients."""
 
-
-def per_class(outputs: np.ndarray) -> np.ndarray:
-    """One column per class. Binary logistic regression has a single output (positive means the
-    second class); it becomes [-d/2, +d/2], whose softmax is the model's sigmoid, and whose
-    columns stay additive (shares of the decision add up column by column)."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    if outputs.shape[-1] == 1:
-        return np.concatenate([-outputs / 2, outputs / 2], axis=-1)
-    return outputs
-
-
-def word_ngrams(text: str, ngram: tuple[int, int]) -> list[str]:
-    """scikit-learn's word analyzer: lower-case, tokens of 2+ word characters, n-grams."""
-    tokens = TOKEN.findall(text.lower())
-    low, high = ngram
-    if high == 1:
-        return tokens
-    grams = list(tokens) if low == 1 else []
-    for n in range(max(low, 2), min(high, len(tokens)) + 1):
-        grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-    return grams
-
-
-def char_wb_ngrams(word: str, ngram: tuple[int, int]) -> list[str]:
-    """scikit-learn's `char_wb` n-grams of one word: padded with spaces, a word shorter than n
-    counted once as a whole."""
-    padded = f" {word} "
-    size = len(padded)
-    grams = []
-    for n in range(ngram[0], ngram[1] + 1):
-        if n >= size:
-            grams.append(padded)
-            break
-        grams.extend(padded[i : i + n] for i in range(size - n + 1))
-    return grams
-
-
-@dataclass
-class Block:
-    """One TF-IDF vectorizer of the feature union, with its slice of the coefficients."""
-
-    analyzer: str  # "word" or "char_wb"
-    ngram: tuple[int, int]
-    sublinear_tf: bool
-    vocabulary: dict[str, int]
-    idf: np.ndarray
-    coef: np.ndarray  # (n_features, n_outputs)
-    scope: bool = False  # word n-grams of stance.direction.mark_scope's rewriting of the text
-
-    def __post_init__(self):
-        self._word_cache: dict[str, list[int]] = {}
-        self._terms: list[str] | None = None
+    def __init__(self, block):
+        self.block = block
         self._index = None
         self._folded = None
         self._per_piece: _Ragged | None = None
 
-    def terms(self) -> list[str]:
-        """Feature names in column order (built on first use: prediction never needs them)."""
-        if self._terms is None:
-            self._terms = sorted(self.vocabulary, key=self.vocabulary.get)
-        return self._terms
 
-    def columns(self, text: str) -> Counter:
-        """Counts of this block's vocabulary columns in one text."""
-        vocab = self.vocabulary
-        if self.analyzer == "word":
-            if self.scope:
-                text = mark_scope(text)
-            return Counter(j for j in map(vocab.get, word_ngrams(text, self.ngram)) if j is not None)
-        counts: Counter = Counter()
-        # scikit-learn first folds runs of white space to one space; split() ignores them anyway.
-        for word in text.lower().split():
-            counts.update(self._word_columns(word))
-        return counts
-
-    def _word_columns(self, word: str) -> list[int]:
-        # char_wb n-grams never cross a word boundary, so each distinct word is analysed once.
-        cache = self._word_cache
-        cols = cache.get(word)
-        if cols is None:
-            if len(cache) > _CACHE_LIMIT:
-                cache.clear()
-            cols = cache[word] = self._char_columns(word)
-        return cols
-
-    def _char_columns(self, word: str) -> list[int]:
-        """The vocabulary columns of one word's char_wb n-grams, repeats included."""
-        vocab = self.vocabulary
-        return [j for j in map(vocab.get, char_wb_ngrams(word, self.ngram)) if j is not None]
-
-    def counts(self, texts: list[str]):
-        """(row, column, term count) of every vocabulary n-gram present in the texts, text by text."""
-        rows, cols, tfs = [], [], []
-        for i, text in enumerate(texts):
-            found = self.columns(text)
-            rows.extend([i] * len(found))
-            cols.extend(found.keys())
-            tfs.extend(found.values())
-        return np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp), np.asarray(tfs, dtype=np.float64)
-
-    def features(self, texts: list[str]):
-        """The block's l2-normalised tf-idf rows as flat arrays: (row, column, value)."""
-        rows, cols, values = self.counts(texts)
-        if self.sublinear_tf:
-            values = np.log(values) + 1.0
-        values *= self.idf[cols]
-        norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=len(texts)))
-        norms[norms == 0] = 1.0
-        values /= norms[rows]
-        return rows, cols, values
-
-    def decision(self, texts: list[str]) -> np.ndarray:
-        """This block's share of the decision values, X_block @ coef, text by text."""
-        rows, cols, values = self.features(texts)
-        weighted = self.coef[cols] * values[:, None]
-        return np.column_stack([np.bincount(rows, weights=weighted[:, k], minlength=len(texts))
-                                for k in range(self.coef.shape[1])])
-
-    # --- batches ------------------------------------------------------------------------------
-
-    def batch_decision(self, batch: Batch) -> np.ndarray | None:
+    def decision(self, batch: Batch) -> np.ndarray | None:
         """This block's share of the batch's decision values, or None when its n-gram keys would
         not fit in 64 bits (the text-by-text path then serves).
 
@@ -169,11 +49,11 @@ class Block:
         if counts is None:
             return None
         tf = counts.data
-        if self.sublinear_tf:
+        if self.block.sublinear_tf:
             np.log(tf, out=tf)
             tf += 1.0
         if self._folded is None:
-            self._folded = (self.idf[:, None] * self.coef, self.idf * self.idf)
+            self._folded = (self.block.idf[:, None] * self.block.coef, self.block.idf * self.block.idf)
         weighted, idf_squared = self._folded
         counts.data = tf
         numerator = np.asarray(counts @ weighted)
@@ -186,11 +66,11 @@ class Block:
         """The batch's term counts as a (texts x columns) scipy CSR matrix, or None."""
         from scipy import sparse
 
-        if self.analyzer == "word" and self._ngram_tables() is None:
+        if self.block.analyzer == "word" and self._ngram_tables() is None:
             return None
         self._analyse_new_pieces(batch.cache)
-        width = len(self.vocabulary)
-        if self.analyzer == "word":
+        width = len(self.block.vocabulary)
+        if self.block.analyzer == "word":
             rows, cols = self._word_ngram_columns(batch)
             order = np.argsort(rows, kind="stable")
             counts = sparse.csr_matrix((np.ones(len(cols)), cols[order], _indptr(rows[order], batch.size)),
@@ -216,14 +96,14 @@ class Block:
         new = cache.texts[store.count :]
         if not new:
             return
-        if self.analyzer == "word" and self.scope:
+        if self.block.analyzer == "word" and self.block.scope:
             found = [self._scope_entries(piece) for piece in new]
-        elif self.analyzer == "word":
+        elif self.block.analyzer == "word":
             tokens = self._index[0]
             found = [[tokens.get(t, -1) for t in TOKEN.findall(piece)] for piece in new]
         else:
             # A piece holding white space that bytes.split() does not know (\xa0, \x1c) is several words.
-            found = [[j for word in piece.split() for j in self._char_columns(word)] for piece in new]
+            found = [[j for word in piece.split() for j in self.block._char_columns(word)] for piece in new]
         store.extend(found)
 
     def _ngram_tables(self):
@@ -234,11 +114,11 @@ class Block:
         if self._index is None:
             tokens: dict[str, int] = {}
             grams: dict[int, list[tuple[list[int], int]]] = {}
-            for term, col in self.vocabulary.items():
+            for term, col in self.block.vocabulary.items():
                 ids = [tokens.setdefault(part, len(tokens)) for part in term.split(" ")]
                 grams.setdefault(len(ids), []).append((ids, col))
             size = max(len(tokens), 1)
-            if size ** self.ngram[1] >= _KEY_LIMIT:
+            if size ** self.block.ngram[1] >= _KEY_LIMIT:
                 self._index = False
                 return None
             unigram = np.full(size, -1, dtype=np.intp)
@@ -289,17 +169,17 @@ class Block:
         """(row, column) of every vocabulary word n-gram occurrence in the batch."""
         _, size, unigram, tables = self._index
         ids, lengths = self._per_piece.gather(batch.piece_ids)
-        if self.scope:
+        if self.block.scope:
             ids, row = self._scoped_tokens(ids, np.repeat(batch.rows, lengths // 3))
         else:
             row = np.repeat(batch.rows, lengths)
         rows, cols = [], []
-        if self.ngram[0] == 1:
+        if self.block.ngram[0] == 1:
             col = np.where(ids >= 0, unigram[ids], -1)
             found = col >= 0
             rows.append(row[found])
             cols.append(col[found])
-        for n in range(max(self.ngram[0], 2), self.ngram[1] + 1):
+        for n in range(max(self.block.ngram[0], 2), self.block.ngram[1] + 1):
             if n not in tables or len(ids) < n:
                 continue
             m = len(ids) - n + 1
@@ -316,30 +196,6 @@ class Block:
         if not rows:
             return np.zeros(0, np.intp), np.zeros(0, np.intp)
         return np.concatenate(rows), np.concatenate(cols)
-
-
-# The vectorizer settings the numpy analyzers reproduce; anything else is refused.
-_REPRODUCED = {"binary": False, "norm": "l2", "use_idf": True, "strip_accents": None, "stop_words": None,
-               "tokenizer": None, "token_pattern": r"(?u)\b\w\w+\b", "lowercase": True}
-_PREPROCESSORS = {"word": (None, mark_scope), "char_wb": (None,)}
-
-
-# What a token does under negation scope, as stored per piece for batches (see Block._scope_entries).
-_SCOPE_CODES = {None: 0, CUE: 1, "no": 2, STOP: 3, TURN: 4, LONGER: 5}
-
-
-def _check_reproducible(name: str, vectorizer) -> None:
-    """Refuse a vectorizer setting the numpy analyzers do not reproduce, rather than predict with
-    other features than the pipeline's."""
-    refuse = f"tfidf step {name!r}: {{}} is not reproduced by the numpy predictor."
-    if vectorizer.analyzer not in _PREPROCESSORS:
-        raise ModelError(refuse.format(f"analyzer={vectorizer.analyzer!r}"))
-    for setting, supported in _REPRODUCED.items():
-        value = getattr(vectorizer, setting)
-        if value != supported:
-            raise ModelError(refuse.format(f"{setting}={value!r} (supported: {supported!r})"))
-    if not any(vectorizer.preprocessor is allowed for allowed in _PREPROCESSORS[vectorizer.analyzer]):
-        raise ModelError(refuse.format(f"preprocessor={vectorizer.preprocessor!r} on {vectorizer.analyzer} n-grams"))
 
 
 def _indptr(rows: np.ndarray, n_rows: int) -> np.ndarray:
@@ -466,91 +322,3 @@ class Batch:
         separator = ids == _SEPARATOR
         self.rows = np.cumsum(separator)[~separator]
         self.piece_ids = ids[~separator]
-
-
-_JOIN = " \x00 "
-_KEY_LIMIT = 2**62  # an n-gram key is below size ** n; beyond this the text-by-text path serves
-_MISS, _SEPARATOR = -1, -2
-
-
-class CompiledModel:
-    """Predict with the arrays of a fitted pipeline; no scikit-learn, no pickle."""
-
-    def __init__(self, classes, blocks: list[Block], intercept: np.ndarray, temperature: float = 1.0):
-        self.classes = tuple(classes)
-        self.blocks = blocks
-        self.intercept = np.asarray(intercept, dtype=np.float64)
-        self.temperature = float(temperature)
-        self._pieces = PieceCache()
-
-    def decision_function(self, texts: list[str]) -> np.ndarray:
-        """(n_texts, n_classes) decision values, binary models spread to two columns."""
-        shares = None
-        if len(texts) >= BATCH_MIN:
-            batch = Batch(texts, self._pieces)
-            if batch.usable:
-                shares = [block.batch_decision(batch) for block in self.blocks]
-        if shares is None or any(share is None for share in shares):
-            shares = [block.decision(texts) for block in self.blocks]
-        return per_class(sum(shares) + self.intercept)
-
-    def predict_proba(self, texts: list[str]) -> np.ndarray:
-        return probabilities(self.decision_function(texts), self.temperature)
-
-    def predict(self, texts: list[str]) -> list[str]:
-        return [self.classes[i] for i in self.decision_function(texts).argmax(axis=1)]
-
-    # --- conversion and storage -------------------------------------------------------------
-
-    @classmethod
-    def from_pipeline(cls, pipeline, temperature: float = 1.0) -> CompiledModel:
-        """Take the arrays out of a fitted `Pipeline([("tfidf", FeatureUnion), ("clf", LR)])`."""
-        clf = pipeline.named_steps["clf"]
-        coef = np.asarray(clf.coef_, dtype=np.float64).T  # (n_features, n_outputs)
-        blocks, offset = [], 0
-        for name, vectorizer in pipeline.named_steps["tfidf"].transformer_list:
-            if vectorizer == "drop":
-                continue
-            _check_reproducible(name, vectorizer)
-            vocabulary = {str(term): int(j) for term, j in vectorizer.vocabulary_.items()}
-            width = len(vocabulary)
-            blocks.append(Block(vectorizer.analyzer, tuple(vectorizer.ngram_range), bool(vectorizer.sublinear_tf),
-                                vocabulary, np.asarray(vectorizer.idf_, dtype=np.float64),
-                                coef[offset : offset + width].copy(), scope=vectorizer.preprocessor is mark_scope))
-            offset += width
-        return cls([str(c) for c in clf.classes_], blocks, clf.intercept_, temperature)
-
-    def save(self, path: Path) -> dict:
-        """Write the arrays to an .npz file; return the settings that go into metadata.json."""
-        arrays = {"intercept": self.intercept}
-        settings = []
-        for b, block in enumerate(self.blocks):
-            terms = sorted(block.vocabulary, key=block.vocabulary.get)
-            arrays[f"vocabulary_{b}"] = np.frombuffer("\n".join(terms).encode("utf-8"), dtype=np.uint8)
-            arrays[f"idf_{b}"] = block.idf
-            arrays[f"coef_{b}"] = block.coef
-            settings.append({"analyzer": block.analyzer, "ngram_range": list(block.ngram),
-                             "sublinear_tf": block.sublinear_tf, "features": len(terms)})
-            if block.scope:
-                settings[-1]["scope_version"] = SCOPE_VERSION
-        with open(path, "wb") as handle:
-            np.savez(handle, **arrays)
-        return {"classes": list(self.classes), "blocks": settings, "temperature": self.temperature}
-
-    @classmethod
-    def load(cls, path: Path, settings: dict) -> CompiledModel:
-        """Read arrays written by `save` (never unpickling anything) and the settings."""
-        with np.load(path, allow_pickle=False) as arrays:
-            blocks = []
-            for b, block in enumerate(settings["blocks"]):
-                raw = arrays[f"vocabulary_{b}"].tobytes().decode("utf-8")
-                terms = raw.split("\n") if raw else []
-                scope = block.get("scope_version")
-                if scope is not None and scope != SCOPE_VERSION:
-                    raise ModelError(f"{path}: block {b} reads negation scope version {scope!r}, this stance "
-                                     f"computes version {SCOPE_VERSION}. Retrain the model.")
-                blocks.append(Block(block["analyzer"], tuple(block["ngram_range"]), bool(block["sublinear_tf"]),
-                                    {t: j for j, t in enumerate(terms)}, arrays[f"idf_{b}"], arrays[f"coef_{b}"],
-                                    scope=scope is not None))
-            intercept = arrays["intercept"]
-        return cls(settings["classes"], blocks, intercept, settings.get("temperature", 1.0))
