@@ -191,14 +191,17 @@ def tweeteval() -> list[dict]:
 
 def f1_row(name, gold, predicted, classes, **subsets) -> dict:
     """A table row: macro-F1 and per-class F1 over all rows, then macro-F1 on each named subset
-    (a boolean mask over the rows)."""
-    gold, predicted = np.asarray(gold, dtype=object), np.asarray(predicted, dtype=object)
-    per_class = f1_score(gold, predicted, labels=list(classes), average=None, zero_division=0)
-    row = {"model": name, "macro-F1": round(float(per_class.mean()), 3)}
-    row.update({f"F1 {c}": round(float(v), 3) for c, v in zip(classes, per_class)})
+    (a boolean mask over the rows); stance.metrics' definition, as train and evaluate use."""
+    from stance.metrics import confusion, encode, macro_f1_indices, per_class
+
+    k = len(classes)
+    gold, predicted = encode(list(gold), classes), encode(list(predicted), classes)
+    f1 = per_class(confusion(gold, predicted, k))[2]
+    row = {"model": name, "macro-F1": round(float(f1.mean()), 3)}
+    row.update({f"F1 {c}": round(float(v), 3) for c, v in zip(classes, f1)})
     for title, mask in subsets.items():
-        row[f"macro-F1 {title.replace('_', ' ')}"] = round(float(f1_score(
-            gold[mask], predicted[mask], labels=list(classes), average="macro", zero_division=0)), 3)
+        mask = np.asarray(mask, dtype=bool)
+        row[f"macro-F1 {title.replace('_', ' ')}"] = round(macro_f1_indices(gold[mask], predicted[mask], k), 3)
     return row
 
 

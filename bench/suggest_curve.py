@@ -26,7 +26,7 @@ from stance import LABELS
 from stance.compiled import CompiledModel
 from stance.pipeline import ModelConfig, build_pipeline
 from stance.suggest import rank
-from stance.train import macro_f1
+from stance.metrics import macro_f1
 
 ROOT = Path(__file__).resolve().parent.parent
 START, STEP = 60, 40

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from stance.pipeline import ModelConfig, build_pipeline
-from stance.train import macro_f1, make_folds
+from stance.metrics import macro_f1
+from stance.train import make_folds
 
 FRACTIONS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 

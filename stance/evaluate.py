@@ -12,35 +12,18 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from stance.metrics import confusion as _confusion, encode, macro_f1_indices, per_class as _per_class
+
 BOOTSTRAP_ROUNDS = 1000
 CALIBRATION_BINS = 10
 THRESHOLDS = (0.0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
-def _confusion(true_idx: np.ndarray, pred_idx: np.ndarray, k: int) -> np.ndarray:
-    return np.bincount(true_idx * k + pred_idx, minlength=k * k).reshape(k, k)
-
-
-def _per_class(confusion: np.ndarray):
-    tp = np.diag(confusion).astype(float)
-    predicted, support = confusion.sum(axis=0), confusion.sum(axis=1)
-    precision = np.divide(tp, predicted, out=np.zeros_like(tp), where=predicted > 0)
-    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
-    denominator = precision + recall
-    f1 = np.divide(2 * precision * recall, denominator, out=np.zeros_like(tp), where=denominator > 0)
-    return precision, recall, f1, support
-
-
-def _macro_f1(true_idx, pred_idx, k, present) -> float:
-    """Macro-F1 over the classes present in the reference labels (as scikit-learn's default)."""
-    return float(_per_class(_confusion(true_idx, pred_idx, k))[2][present].mean())
-
-
-def bootstrap_interval(true_idx, pred_idx, k, present, seed=0, rounds=BOOTSTRAP_ROUNDS) -> list[float]:
+def bootstrap_interval(true_idx, pred_idx, k, seed=0, rounds=BOOTSTRAP_ROUNDS) -> list[float]:
     """95% percentile interval of macro-F1 over rows resampled with replacement."""
     rng = np.random.default_rng(seed)
     n = len(true_idx)
-    scores = [_macro_f1(true_idx[s], pred_idx[s], k, present) for s in (rng.integers(0, n, n) for _ in range(rounds))]
+    scores = [macro_f1_indices(true_idx[s], pred_idx[s], k) for s in (rng.integers(0, n, n) for _ in range(rounds))]
     return [float(np.percentile(scores, 2.5)), float(np.percentile(scores, 97.5))]
 
 
@@ -63,7 +46,7 @@ def calibration(true_idx: np.ndarray, proba: np.ndarray, bins=CALIBRATION_BINS) 
     return {"brier": float(((proba - onehot) ** 2).sum(axis=1).mean()), "ece": float(ece), "reliability": table}
 
 
-def risk_coverage(true_idx, proba, k, present, thresholds=THRESHOLDS) -> list[dict]:
+def risk_coverage(true_idx, proba, k, thresholds=THRESHOLDS) -> list[dict]:
     """For each threshold P: the share of rows whose top probability reaches P (coverage), and
     accuracy and macro-F1 on those rows alone."""
     confidence, chosen = proba.max(axis=1), proba.argmax(axis=1)
@@ -72,7 +55,7 @@ def risk_coverage(true_idx, proba, k, present, thresholds=THRESHOLDS) -> list[di
         kept = confidence >= threshold
         row = {"min_prob": threshold, "coverage": float(kept.mean()), "n": int(kept.sum())}
         row["accuracy"] = float((chosen[kept] == true_idx[kept]).mean()) if kept.any() else None
-        row["macro_f1"] = _macro_f1(true_idx[kept], chosen[kept], k, present) if kept.any() else None
+        row["macro_f1"] = macro_f1_indices(true_idx[kept], chosen[kept], k) if kept.any() else None
         rows.append(row)
     return rows
 
@@ -81,33 +64,27 @@ def score(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str], 
           seed: int = 0) -> dict:
     """The evaluation report of predictions against reference labels, as plain data."""
     classes = list(classes)
-    index = {c: i for i, c in enumerate(classes)}
-    unknown = sorted({y for y in y_true if y not in index})
-    if unknown:
-        raise ValueError(f"labels {unknown} are not among the model's classes {classes}")
     k = len(classes)
-    true_idx = np.array([index[y] for y in y_true], dtype=int)
-    pred_idx = np.array([index[y] for y in y_pred], dtype=int)
+    true_idx, pred_idx = encode(list(y_true), classes), encode(list(y_pred), classes)
     confusion = _confusion(true_idx, pred_idx, k)
     precision, recall, f1, support = _per_class(confusion)
-    present = support > 0
     counts = np.bincount(true_idx, minlength=k)
     majority = int(counts.argmax())
     baseline_pred = np.full_like(true_idx, majority)
     report = {
         "n": int(len(true_idx)),
         "accuracy": float((true_idx == pred_idx).mean()) if len(true_idx) else 0.0,
-        "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
-        "macro_f1_ci": bootstrap_interval(true_idx, pred_idx, k, present, seed),
+        "macro_f1": macro_f1_indices(true_idx, pred_idx, k),
+        "macro_f1_ci": bootstrap_interval(true_idx, pred_idx, k, seed),
         "per_class": {c: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
                           "support": int(support[i])} for i, c in enumerate(classes)},
         "confusion": {"labels": classes, "matrix": confusion.tolist()},
         "baseline": {"strategy": f"always {classes[majority]}", "accuracy": float(counts[majority] / max(1, len(true_idx))),
-                     "macro_f1": _macro_f1(true_idx, baseline_pred, k, present)},
+                     "macro_f1": macro_f1_indices(true_idx, baseline_pred, k)},
     }
     if proba is not None:
         report["calibration"] = calibration(true_idx, proba)
-        report["risk_coverage"] = risk_coverage(true_idx, proba, k, present)
+        report["risk_coverage"] = risk_coverage(true_idx, proba, k)
     return report
 
 

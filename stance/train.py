@@ -15,6 +15,7 @@ import numpy as np
 
 from stance.compiled import per_class, probabilities
 from stance.errors import LabelFileError
+from stance.metrics import macro_f1
 from stance.pipeline import ModelConfig, build_classifier, build_features, build_pipeline, grid_configs
 
 DEFAULT_FOLDS = 5
@@ -74,12 +75,6 @@ def make_folds(labels: Sequence[str], groups: Sequence[str] | None, n_folds: int
     splitter = StratifiedKFold(n_splits=max(2, min(n_folds, int(class_counts.min()))), shuffle=True,
                                random_state=seed)
     return list(splitter.split(np.zeros(len(labels)), labels))
-
-
-def macro_f1(y_true, y_pred, classes) -> float:
-    from sklearn.metrics import f1_score
-
-    return float(f1_score(y_true, y_pred, labels=list(classes), average="macro", zero_division=0))
 
 
 def _full_decision(clf, X, classes) -> np.ndarray:
