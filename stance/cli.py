@@ -85,7 +85,7 @@ def extract(
 
     from stance.extract import SEGMENTERS, extract_article
     from stance.labels import normalise_text, read_rows
-    from stance.predict import output_stream
+    from stance.outputs import output_stream
 
     if segmenter not in SEGMENTERS:
         raise UsageError(f"--segmenter {segmenter!r}: choose one of {', '.join(SEGMENTERS)}.")
@@ -242,7 +242,9 @@ def predict(
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
     from stance.artifacts import load_compiled
-    from stance.predict import CHUNK_ROWS, Item, Writer, check_format, classify_stream, output_stream, read_file
+    from stance.inputs import Item, read_file
+    from stance.outputs import Writer, check_format, output_stream
+    from stance.predict import CHUNK_ROWS, classify_stream
 
     check_format(fmt)  # before loading the model, so a typo fails at once
     compiled, _ = load_compiled(model)
@@ -279,7 +281,9 @@ def _add_explanations(compiled, rows: list[dict], top: int) -> None:
 
 def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_prob: float, explain: int) -> None:
     from stance.extract import extract_article
-    from stance.predict import Item, Writer, classify, output_stream
+    from stance.inputs import Item
+    from stance.outputs import Writer, output_stream
+    from stance.predict import classify
 
     columns = columns + ["source", "sentence"] + (["explanation"] if explain else [])
     summaries = []
@@ -376,7 +380,7 @@ def suggest(
 
     from stance.artifacts import load_compiled
     from stance.labels import LABEL_COLUMNS
-    from stance.predict import output_stream
+    from stance.outputs import output_stream
     from stance.suggest import read_candidates, suggestions
 
     frame = read_candidates(candidates)

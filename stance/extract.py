@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from stance.files import read_text
+from stance.inputs import read_text
 
 # Lines that are page furniture however long they are: these phrases only occur in site chrome.
 _FURNITURE = re.compile(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stance import LABELS
 from stance.errors import LabelFileError
-from stance.files import read_text
+from stance.inputs import read_text
 
 REQUIRED_COLUMNS = ("text", "label")
 # The columns of the project's labels.csv, in order; label-ready files use the same.

@@ -328,3 +328,12 @@ def test_plot_without_matplotlib_says_how_to_install_it(invoke, model_dir, tmp_p
     assert result.exit_code == 1
     assert 'pip install "stance[plots]"' in result.output and "Traceback" not in result.output
     assert not (tmp_path / "p.png").exists()
+
+
+def test_the_article_table_lines_its_headers_up_with_its_values(invoke, model_dir):
+    """Every header of `predict --article`'s table starts where its column's values start."""
+    lines = invoke("predict", "--article", str(SEEDS / "000_607ac6932bf32d09.txt"), "--model", model_dir).stdout.splitlines()
+    header, first = lines[0], lines[1]
+    starts = [header.index(name) for name in ("p_cooperate", "source", "sentence", "text")]
+    for start in starts:
+        assert first[start - 2 : start] == "  " and first[start] != " ", (header, first)

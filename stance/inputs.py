@@ -1,0 +1,147 @@
+"""Read the user's files: open and decode them, and yield the texts of .txt, .csv and .jsonl
+inputs, turning OS, encoding and format failures into one-line errors that name the file, the
+line and the fix.
+
+Inputs are read lazily, so memory stays flat however long a file is, and standard input is read
+line by line so each result can be written as soon as its line arrives.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from stance.errors import InputFileError
+
+
+@dataclass(frozen=True)
+class Item:
+    """One text to classify, and where it came from (for error messages: "file line N")."""
+
+    text: str
+    where: str
+
+
+def open_binary(path: Path, error: type[InputFileError] = InputFileError, missing_hint: str = "Check the path."):
+    """Open a file for reading bytes; raise `error` naming the file when it cannot be."""
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise error(f"{path}: no such file. {missing_hint}") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory, not a file.") from None
+    except OSError as err:
+        raise error(f"{path}: cannot be read ({err.strerror}).") from None
+
+
+def read_text(path: Path, error: type[InputFileError] = InputFileError, missing_hint: str = "Check the path.",
+              empty_hint: str = "") -> str:
+    """A whole file as UTF-8 text (a byte-order mark is dropped); raise `error` naming the file and
+    line when it is missing, unreadable, not UTF-8 or empty."""
+    with open_binary(path, error, missing_hint) as handle:
+        raw = handle.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise error(f"{path} line {line}: not valid UTF-8 (byte {raw[err.start]:#04x}). Save the file as UTF-8.") from None
+    if not text.strip():
+        raise error(f"{path}: the file is empty. {empty_hint}".rstrip())
+    return text
+
+
+def _check_text(text, where: str) -> str:
+    if not isinstance(text, str):
+        raise InputFileError(f"{where}: text is {type(text).__name__}, not a string.")
+    if not text.strip():
+        raise InputFileError(f"{where}: empty sentence. Remove the row or give it text.")
+    return text
+
+
+def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
+    """Decode a binary stream line by line, so an encoding error names its own line and a pipe
+    is answered as soon as each line arrives."""
+    for number, raw in enumerate(iter(handle.readline, b""), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputFileError(f"{name} line {number}: not valid UTF-8. Save the file as UTF-8.") from None
+        yield number, line.lstrip("\ufeff") if number == 1 else line
+
+
+def read_txt(handle, name: str) -> Iterator[Item]:
+    """One sentence a line; blank lines are skipped."""
+    for number, line in _lines(handle, name):
+        text = line.rstrip("\r\n")
+        if text.strip():
+            yield Item(text, f"{name} line {number}")
+
+
+def read_jsonl(handle, name: str) -> Iterator[Item]:
+    """One JSON object a line, with the text in field `text`."""
+    for number, line in _lines(handle, name):
+        if not line.strip():
+            continue
+        where = f"{name} line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InputFileError(f"{where}: not valid JSON ({err.msg}).") from None
+        if not isinstance(record, dict) or "text" not in record:
+            raise InputFileError(f'{where}: needs a JSON object with a "text" field.')
+        yield Item(_check_text(record["text"], where), where)
+
+
+def read_csv(handle, name: str, column: str) -> Iterator[Item]:
+    """CSV with a header; the text in `column`."""
+    numbered = _lines(handle, name)
+    line_of_row = [0]
+
+    def source():
+        for number, line in numbered:
+            line_of_row[0] = number
+            yield line
+
+    reader = csv.reader(source(), strict=True)
+    try:
+        header = next(reader, None)
+        if not header:
+            raise InputFileError(f"{name}: empty file; it needs a header row with a {column!r} column.")
+        header = [h.strip() for h in header]
+        if column not in header:
+            raise InputFileError(f"{name} line 1: no column {column!r} (columns: {', '.join(header)}). "
+                                 "Name the text column with --text-column.")
+        position = header.index(column)
+        start = line_of_row[0] + 1
+        for values in reader:
+            where = f"{name} line {start}"
+            start = line_of_row[0] + 1
+            if not values:  # a blank line
+                continue
+            if len(values) != len(header):
+                raise InputFileError(f"{where}: {len(values)} fields where the header has {len(header)}. "
+                                     "Quote any text that contains a comma.")
+            yield Item(_check_text(values[position], where), where)
+    except csv.Error as err:
+        raise InputFileError(f"{name} line {line_of_row[0]}: malformed CSV ({err}).") from None
+
+
+def read_file(path: str, text_column: str = "text") -> Iterator[Item]:
+    """Items from a .txt, .csv or .jsonl file, or from standard input when path is "-"."""
+    if path == "-":
+        yield from read_txt(sys.stdin.buffer, "<stdin>")
+        return
+    suffix = Path(path).suffix.lower()
+    if suffix not in (".txt", ".csv", ".jsonl", ""):
+        raise InputFileError(f"{path}: unknown file type {suffix!r}; use .txt (one sentence a line), .csv or .jsonl.")
+    with open_binary(Path(path)) as handle:
+        if suffix == ".csv":
+            yield from read_csv(handle, path, text_column)
+        elif suffix == ".jsonl":
+            yield from read_jsonl(handle, path)
+        else:
+            yield from read_txt(handle, path)
