@@ -69,7 +69,7 @@ def f_avg(gold, predicted) -> float:
 def fit_stance(texts, labels, groups, classes):
     """The `stance train` procedure itself, through the library."""
     from stance.compiled import CompiledModel
-    from stance.train import train
+    from stance.training import train
 
     result = train(texts, labels, groups, classes, seed=SEED)
     return CompiledModel.from_pipeline(result.pipeline, result.temperature)
@@ -82,7 +82,7 @@ def favg_scorer(y_true, y_pred, classes) -> float:
 def fit_stance_favg(texts, labels, groups, classes):
     """The same procedure with model selection scored by the task's own metric, F_avg."""
     from stance.compiled import CompiledModel
-    from stance.train import train
+    from stance.training import train
 
     result = train(texts, labels, groups, classes, seed=SEED, scorer=favg_scorer)
     return CompiledModel.from_pipeline(result.pipeline, result.temperature)
@@ -207,7 +207,7 @@ def f1_row(name, gold, predicted, classes, **subsets) -> dict:
 
 def own_task() -> list[dict]:
     from stance import LABELS
-    from stance.train import make_folds
+    from stance.training import make_folds
 
     labels = pd.read_csv(ROOT / "labels.csv", dtype=str, keep_default_na=False)
     texts, gold, groups = list(labels["text"]), np.array(labels["label"]), list(labels["source"])
@@ -243,7 +243,7 @@ def direction_flips(gold, predicted) -> tuple[int, int]:
 def frozen_split() -> dict:
     """Train every peer on the rows outside the frozen split; score the frozen rows once."""
     from stance import LABELS
-    from stance.evaluate import score
+    from stance.scoring import score
 
     labels = pd.read_csv(ROOT / "labels.csv", dtype=str, keep_default_na=False)
     frozen = labels["source"].isin(frozen_sources()).to_numpy()

@@ -14,7 +14,7 @@ import pandas as pd
 
 from stance import LABELS
 from stance.pipeline import CHAR_NGRAMS, GRID
-from stance.train import search
+from stance.training import search
 
 ROOT = Path(__file__).resolve().parent.parent
 

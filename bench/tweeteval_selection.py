@@ -3,7 +3,7 @@
 Usage:
     python bench/tweeteval_selection.py            # the default grid and the earlier 48-config grid
 
-For each grid, per target, `stance.train.cross_validate` runs the whole training procedure (the
+For each grid, per target, `stance.training.cross_validate` runs the whole training procedure (the
 grid search included) inside each of 5 outer folds of train+val, and the out-of-fold predictions of
 the five targets are pooled into one F_avg: an estimate that never looks at test. Then the
 procedure is trained once on train+val and scored on test, as in `bench/run.py`.
@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import BENCH_OUT, ROOT, STANCE_CLASSES, f_avg, markdown, tweeteval_splits
 
 from stance.pipeline import CHAR_NGRAMS, GRID
-from stance.train import cross_validate, train
+from stance.training import cross_validate, train
 
 GRIDS = {
     "default grid (12 configurations)": GRID,

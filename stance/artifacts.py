@@ -86,14 +86,6 @@ def read_metadata(directory: Path) -> dict:
     if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
         found = meta.get("format_version") if isinstance(meta, dict) else None
         raise ModelError(f"{path}: model format {found!r}, this stance reads format {FORMAT_VERSION}. {fix}")
-    saved = meta.get("versions", {}).get("scikit-learn")
-    installed = library_versions()["scikit-learn"]
-    if saved != installed:
-        raise ModelError(
-            f"{path}: saved with scikit-learn {saved}, this environment has {installed}; "
-            f'a pickled model is only safe with the same version. Retrain with "stance train --model {directory}" '
-            f"or install scikit-learn=={saved}."
-        )
     return meta
 
 
@@ -108,6 +100,8 @@ def _load_part(directory: Path, filename: str, loader):
         return loader(path, meta), meta
     except FileNotFoundError:
         raise ModelError(f"{path}: missing. {retrain}") from None
+    except ModelError:
+        raise
     except Exception as err:
         raise ModelError(f"{path}: corrupt ({err.__class__.__name__}). {retrain}") from None
 
@@ -119,8 +113,28 @@ def load_compiled(directory: Path):
     return _load_part(directory, WEIGHTS_FILE, lambda path, meta: CompiledModel.load(path, meta["compiled"]))
 
 
+def check_pickle_compatible(directory: Path, meta: dict) -> None:
+    """A pickled pipeline is read only by the scikit-learn release line that wrote it (patch
+    releases differ in fixes, not in their objects' layout); the numpy model has no such limit."""
+    saved = str(meta.get("versions", {}).get("scikit-learn"))
+    installed = library_versions()["scikit-learn"]
+    if saved.split(".")[:2] != installed.split(".")[:2]:
+        raise ModelError(
+            f"{Path(directory) / METADATA_FILE}: the pickled pipeline was saved with scikit-learn {saved}, this "
+            f"environment has {installed}; unpickling is only safe within one release line. Retrain with "
+            f'"stance train --model {directory}", install scikit-learn=={saved}, or use the numpy model '
+            "(stance.load(path), which reads no pickle).")
+
+
 def load_pipeline(directory: Path):
-    """The scikit-learn pipeline, and its metadata."""
+    """The scikit-learn pipeline, and its metadata.
+
+    Unpickling runs whatever code the file names: load only models you trained yourself. The
+    numpy model (`load_compiled`) reads arrays and JSON only, and serves every command."""
     import joblib
 
-    return _load_part(directory, PIPELINE_FILE, lambda path, meta: joblib.load(path))
+    def read(path, meta):
+        check_pickle_compatible(directory, meta)
+        return joblib.load(path)
+
+    return _load_part(directory, PIPELINE_FILE, read)

@@ -31,7 +31,16 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ModelOption = typer.Option(DEFAULT_MODEL, "--model", help="Model directory (written by `stance train`).")
+ModelOption = typer.Option(None, "--model", show_default=False,
+                           help="Model directory (written by `stance train`). Default: $STANCE_MODEL, else "
+                           "./models/default if there is one, else the model shipped with stance.")
+
+
+def _load(model: Optional[Path]):
+    """The model for a command, through the Python API (stance.load)."""
+    from stance.api import load
+
+    return load(model)
 
 
 def command(function):
@@ -148,7 +157,7 @@ def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool 
 @command
 def train(
     labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
-    model: Path = ModelOption,
+    model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Where to save the model directory."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The labels to learn, comma-separated."),
     seed: int = typer.Option(0, "--seed", help="Seed for the folds and the classifier."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for model selection."),
@@ -197,14 +206,14 @@ def evaluate(
                                           errors=errors)
         title = f"nested cross-validation on {labels}"
     if plot:
-        from stance.evaluate import plot_report
+        from stance.scoring import plot_report
 
         plot_report(report, plot)
         say(f"plot written to {plot}")
     if json_out:
         print(json.dumps(report, indent=2))
         return
-    from stance.evaluate import format_errors, format_report
+    from stance.scoring import format_errors, format_report
 
     print(format_report(report, title))
     if "errors" in report:
@@ -215,11 +224,14 @@ def evaluate(
         print(format_report(sub, f"{by} = {group}"))
 
 
-def _model_classes(model: Path) -> tuple[str, ...]:
+def _model_classes(model: Optional[Path]) -> tuple[str, ...]:
+    """The classes of the model, for cross-validation without --classes; the three stances when
+    there is no model yet (nested CV needs none)."""
+    from stance.api import default_model_dir
     from stance.artifacts import read_metadata
 
     try:
-        return tuple(read_metadata(model)["classes"])
+        return tuple(read_metadata(model or default_model_dir())["classes"])
     except StanceError:
         return LABELS
 
@@ -241,14 +253,13 @@ def predict(
     sources = sum(bool(x) for x in (texts, file, article))
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
-    from stance.artifacts import load_compiled
     from stance.inputs import Item, read_file
     from stance.outputs import Writer, check_format, output_stream
     from stance.predict import CHUNK_ROWS, classify_stream
 
     check_format(fmt)  # before loading the model, so a typo fails at once
-    compiled, _ = load_compiled(model)
-    columns = ["text", "label"] + [f"p_{c}" for c in compiled.classes]
+    compiled = _load(model)
+    columns = ["text", "label"] + [f"p_{c}" for c in compiled.classes_]
     if article:
         _predict_articles(compiled, article, columns, fmt, output, min_prob, explain)
         return
@@ -275,7 +286,7 @@ def predict(
 def _add_explanations(compiled, rows: list[dict], top: int) -> None:
     from stance.explain import explain_texts
 
-    for row, explanation in zip(rows, explain_texts(compiled, [r["text"] for r in rows], top)):
+    for row, explanation in zip(rows, explain_texts(compiled.compiled_, [r["text"] for r in rows], top)):
         row["explanation"] = "; ".join(f"{t['ngram']} {t['weight']:+.2f}" for t in explanation["toward"][:top])
 
 
@@ -300,7 +311,7 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
             if explain:
                 _add_explanations(compiled, rows, explain)
             writer.write(rows)
-            summaries.append(_article_summary(path, rows, compiled.classes))
+            summaries.append(_article_summary(path, rows, list(compiled.classes_)))
         writer.finish()
     # The summary is for people: under a table it goes to stdout, beside CSV or JSON to stderr.
     text = "\n\n".join(summaries)
@@ -338,14 +349,13 @@ def explain(
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of text."),
 ) -> None:
     """Show the n-grams that pushed each sentence toward its label and against it (tf-idf x coefficient)."""
-    from stance.artifacts import load_compiled
     from stance.explain import explain_texts, global_explanation
 
     if bool(texts) == global_:
         raise UsageError("give sentences to explain, or --global for the model's strongest n-grams (not both).")
     if texts and not all(t.strip() for t in texts):
         raise UsageError("an empty sentence cannot be explained; give the sentence text in quotes.")
-    compiled, _ = load_compiled(model)
+    compiled = _load(model).compiled_
     if global_:
         strongest = global_explanation(compiled, top)
         if json_out:
@@ -378,20 +388,19 @@ def suggest(
     """Rank unlabelled sentences by how much labelling them would teach the model."""
     import csv
 
-    from stance.artifacts import load_compiled
     from stance.labels import LABEL_COLUMNS
     from stance.outputs import output_stream
     from stance.suggest import read_candidates, suggestions
 
     frame = read_candidates(candidates)
-    compiled, _ = load_compiled(model)
+    compiled = _load(model)
     picked = suggestions(compiled, frame, n, rare_share)
     with output_stream(str(out) if out else None) as stream:
         writer = csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
                                 lineterminator="\n")
         writer.writeheader()
         writer.writerows(picked)
-    guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes)
+    guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes_)
     say(f"{len(picked)} of {len(frame)} sentences suggested (model's guesses: {guesses})"
         + (f", written to {out}" if out else ""))
 
@@ -399,8 +408,8 @@ def suggest(
 @command
 def learning_curve(
     labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file."),
-    model: Path = typer.Option(DEFAULT_MODEL, "--model",
-                               help="Take the hyper-parameters from this model (defaults if it does not exist)."),
+    model: Optional[Path] = typer.Option(None, "--model", show_default=False,
+                                         help="Take the hyper-parameters from this model (default: as for predict)."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     seed: int = typer.Option(0, "--seed", help="Seed for folds and subsamples."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write the curve as a PNG."),
@@ -408,16 +417,12 @@ def learning_curve(
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels (default: the model's)."),
 ) -> None:
     """Macro-F1 (grouped CV) as the number of labelled rows grows: is labelling more still paying off?"""
-    from stance.artifacts import read_metadata
     from stance.curve import learning_curve as compute, plot_curve
-    from stance.pipeline import ModelConfig
 
-    chosen = parse_classes(classes) if classes else _model_classes(model)
+    trained = _load(model)
+    chosen = parse_classes(classes) if classes else tuple(trained.classes_)
     frame, groups = _training_data(labels, chosen)
-    try:
-        config = ModelConfig.from_params(read_metadata(model)["params"], seed)
-    except StanceError:
-        config = ModelConfig(seed=seed)
+    config = trained.set_params(seed=seed).config()
     say(f"learning curve on {len(frame)} rows of {labels} with {config}")
     points = compute(list(frame["text"]), list(frame["label"]), groups, chosen, config, n_folds=folds, seed=seed,
                      progress=say)

@@ -11,7 +11,7 @@ import numpy as np
 
 from stance.pipeline import ModelConfig, build_pipeline
 from stance.metrics import macro_f1
-from stance.train import make_folds
+from stance.training import make_folds
 
 FRACTIONS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
 

@@ -20,3 +20,7 @@ class ModelError(StanceError):
 class UsageError(StanceError):
     """Options that do not fit together, or a value outside its range."""
 
+
+
+class InvalidTextError(StanceError, ValueError):
+    """A text or label given to the Python API is missing or not a string (names its position)."""

@@ -23,13 +23,14 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
 
 def classify(model, items: list[Item], min_prob: float = 0.0) -> list[dict]:
     """Label a batch: text, label and p_<class> for each class, in the model's class order."""
-    proba = model.predict_proba([item.text for item in items])
+    proba = model.probabilities([item.text for item in items])
+    classes = list(model.classes_)
     rows = []
     for item, p in zip(items, proba):
         best = int(p.argmax())
-        label = model.classes[best] if p[best] >= min_prob else UNCERTAIN
+        label = classes[best] if p[best] >= min_prob else UNCERTAIN
         row = {"text": item.text, "label": label}
-        row.update({f"p_{c}": float(v) for c, v in zip(model.classes, p)})
+        row.update({f"p_{c}": float(v) for c, v in zip(classes, p)})
         rows.append(row)
     return rows
 

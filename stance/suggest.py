@@ -89,15 +89,16 @@ def read_candidates(path):
 def suggestions(model, frame, n: int = 50, rare_share: float = RARE_SHARE) -> list[dict]:
     """Label-ready rows (label empty) for the n sentences of `frame` worth labelling next."""
     texts = frame["text"].tolist()
-    proba = model.predict_proba(texts)
-    picked = rank(texts, proba, model.classes, n, rare_share)
+    proba = model.probabilities(texts)
+    classes = list(model.classes_)
+    picked = rank(texts, proba, classes, n, rare_share)
     scores = uncertainty(proba)
     rows = []
     for i in picked:
         best = int(proba[i].argmax())
         record = frame.iloc[i]
         row = {column: str(record.get(column, "")) for column in LABEL_COLUMNS}
-        row.update(label="", note="", guess=model.classes[best], p_guess=round(float(proba[i, best]), 4),
+        row.update(label="", note="", guess=classes[best], p_guess=round(float(proba[i, best]), 4),
                    uncertainty=round(float(scores[i]), 4))
         rows.append(row)
     return rows

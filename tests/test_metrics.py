@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stance.evaluate import score
+from stance.scoring import score
 from stance.metrics import macro_f1
 
 CLASSES = ("cooperate", "decline", "neutral")

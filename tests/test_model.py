@@ -14,7 +14,7 @@ from stance.artifacts import load_compiled, load_pipeline
 from stance.compiled import CompiledModel, char_wb_ngrams, word_ngrams
 from stance.explain import contributions, explain_texts, intercepts
 from stance.pipeline import ModelConfig, build_pipeline
-from stance.train import make_folds, train
+from stance.training import make_folds, train
 from tests.conftest import toy_rows
 
 ROWS = toy_rows()
@@ -87,7 +87,7 @@ def test_save_then_load_gives_identical_probabilities(trained_model_dir):
     pipeline, meta = load_pipeline(trained_model_dir)
     compiled, _ = load_compiled(trained_model_dir)
     from stance.compiled import probabilities
-    from stance.train import _full_decision
+    from stance.training import _full_decision
 
     expected = probabilities(_full_decision(pipeline.named_steps["clf"],
                                             pipeline.named_steps["tfidf"].transform(PROBES), CLASSES),

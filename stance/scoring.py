@@ -88,6 +88,19 @@ def score(y_true: Sequence[str], y_pred: Sequence[str], classes: Sequence[str], 
     return report
 
 
+def score_groups(frame, by: str, y_true, y_pred, proba, classes, seed: int = 0) -> dict:
+    """One report per value of column `by` of the frame (rows in the same order as the predictions)."""
+    from stance.errors import UsageError
+
+    if by not in frame.columns:
+        raise UsageError(f"--by {by!r}: no such column (columns: {', '.join(c for c in frame.columns if c != 'line')}).")
+    groups = {}
+    for group, index in frame.groupby(by, sort=True).indices.items():
+        groups[str(group)] = score([y_true[i] for i in index], [y_pred[i] for i in index], classes,
+                                   None if proba is None else proba[index], seed)
+    return groups
+
+
 def confident_errors(frame, y_pred, proba, n: int, models) -> list[dict]:
     """The `n` mistakes the model was surest of, surest first, each with the n-grams that pushed it
     to the wrong label. `models[i]` is the numpy model that predicted row i (one model for a

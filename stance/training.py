@@ -145,6 +145,20 @@ def fit_temperature(decision: np.ndarray, labels, classes) -> float:
     return float(candidates[int(np.argmin(losses))])
 
 
+def out_of_fold_temperature(texts, labels, groups, classes, config: ModelConfig, n_folds: int = DEFAULT_FOLDS) -> float:
+    """The temperature of one configuration, fitted on its out-of-fold decisions (grouped folds
+    when groups are given, fewer folds when a class has fewer rows)."""
+    texts, labels = np.asarray(texts, dtype=object), np.asarray(labels)
+    smallest = min(int((labels == c).sum()) for c in classes)
+    folds = make_folds(labels, groups, max(2, min(n_folds, smallest)), config.seed)
+    decision = np.zeros((len(labels), len(classes)))
+    for train_idx, test_idx in folds:
+        pipeline = build_pipeline(config).fit(list(texts[train_idx]), list(labels[train_idx]))
+        features = pipeline.named_steps["tfidf"].transform(list(texts[test_idx]))
+        decision[test_idx] = _full_decision(pipeline.named_steps["clf"], features, classes)
+    return fit_temperature(decision, labels, classes)
+
+
 def train(texts, labels, groups=None, classes=None, *, seed=0, n_folds=DEFAULT_FOLDS, grid=None, n_jobs=2,
           scorer=macro_f1, calibrate=True, progress: Progress | None = None) -> TrainResult:
     """Choose hyper-parameters by grouped cross-validation, then fit the winner on all rows."""
