@@ -43,6 +43,11 @@ def _load(model: Optional[Path]):
     return load(model)
 
 
+def _model_files(model) -> list[Path]:
+    """The files a loaded model was read from: inputs of the run, never to be written over."""
+    return [model.path_ / name for name in ("metadata.json", "weights.npz", "model.joblib")]
+
+
 def command(function):
     """Register a command whose `StanceError` becomes one line on stderr and exit status 1."""
 
@@ -53,6 +58,11 @@ def command(function):
         except StanceError as err:
             say(f"stance: error: {err}")
             raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # `stance predict ... | head -1`: the reader left, nothing is wrong. Later writes and
+            # the final flush go nowhere instead of failing again.
+            _silence_stdout()
+            raise typer.Exit(0) from None
 
     return app.command(name=function.__name__.replace("_", "-"))(run)
 
@@ -88,13 +98,15 @@ def extract(
     skip_labelled: Optional[Path] = typer.Option(None, "--skip-labelled",
                                                  help="Leave out sentences already in this label file."),
     segmenter: str = typer.Option("syntok", "--segmenter", help="Sentence segmenter: syntok or pysbd."),
+    raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
+                                 "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Split articles into candidate statement sentences, ready to label (CSV: text,label,source,sentence,speaker)."""
     import csv
 
     from stance.extract import SEGMENTERS, extract_article
     from stance.labels import normalise_text, read_rows
-    from stance.outputs import output_stream
+    from stance.outputs import SafeCSV, output_stream
 
     if segmenter not in SEGMENTERS:
         raise UsageError(f"--segmenter {segmenter!r}: choose one of {', '.join(SEGMENTERS)}.")
@@ -106,8 +118,8 @@ def extract(
         known = {normalise_text(row["text"]) for _, row in rows}
     sentences = [s for path in articles for s in extract_article(path, segmenter)]
     fresh = [s for s in sentences if normalise_text(s.text) not in known]
-    with output_stream(str(out) if out else None) as stream:
-        writer = csv.writer(stream, lineterminator="\n")
+    with output_stream(str(out) if out else None, [*articles, skip_labelled], "--out") as stream:
+        writer = SafeCSV(csv.writer(stream, lineterminator="\n"), raw_csv)
         writer.writerow(["text", "label", "source", "sentence", "speaker"])
         writer.writerows([s.text, "", s.source, s.sentence, s.speaker] for s in fresh)
     skipped = f", {len(sentences) - len(fresh)} already labelled" if skip_labelled else ""
@@ -248,6 +260,8 @@ def predict(
     min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0,
                                    help="Label a sentence 'uncertain' when its top probability is below this."),
     explain: int = typer.Option(0, "--explain", min=0, help="Add the K n-grams that weighed most for each label."),
+    raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
+                                 "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Classify sentences, a file of them, a stream on stdin, or whole articles."""
     sources = sum(bool(x) for x in (texts, file, article))
@@ -261,7 +275,7 @@ def predict(
     compiled = _load(model)
     columns = ["text", "label"] + [f"p_{c}" for c in compiled.classes_]
     if article:
-        _predict_articles(compiled, article, columns, fmt, output, min_prob, explain)
+        _predict_articles(compiled, article, columns, fmt, output, min_prob, explain, raw_csv)
         return
     if texts:
         for i, text in enumerate(texts, start=1):
@@ -273,8 +287,8 @@ def predict(
     streaming = file == "-"
     if explain:
         columns.append("explanation")
-    with output_stream(str(output) if output else None) as stream:
-        writer = Writer(stream, fmt, columns, flush=streaming)
+    with output_stream(str(output) if output else None, [file, *_model_files(compiled)]) as stream:
+        writer = Writer(stream, fmt, columns, flush=streaming, raw_csv=raw_csv)
         # On stdin every line is answered at once; files go in chunks for speed.
         for rows in classify_stream(compiled, items, min_prob, chunk_rows=1 if streaming else CHUNK_ROWS):
             if explain:
@@ -290,7 +304,8 @@ def _add_explanations(compiled, rows: list[dict], top: int) -> None:
         row["explanation"] = "; ".join(f"{t['ngram']} {t['weight']:+.2f}" for t in explanation["toward"][:top])
 
 
-def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_prob: float, explain: int) -> None:
+def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_prob: float, explain: int,
+                      raw_csv: bool = False) -> None:
     from stance.extract import extract_article
     from stance.inputs import Item
     from stance.outputs import Writer, output_stream
@@ -298,8 +313,8 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
 
     columns = columns + ["source", "sentence"] + (["explanation"] if explain else [])
     summaries = []
-    with output_stream(str(output) if output else None) as stream:
-        writer = Writer(stream, fmt, columns)
+    with output_stream(str(output) if output else None, [*articles, *_model_files(compiled)]) as stream:
+        writer = Writer(stream, fmt, columns, raw_csv=raw_csv)
         for path in articles:
             sentences = extract_article(path)
             if not sentences:
@@ -384,20 +399,22 @@ def suggest(
     rare_share: float = typer.Option(0.3, "--rare-share", min=0.0, max=1.0,
                                      help="Share of places kept for sentences the model thinks are a rarer stance."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the label-ready CSV here instead of stdout."),
+    raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
+                                 "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Rank unlabelled sentences by how much labelling them would teach the model."""
     import csv
 
     from stance.labels import LABEL_COLUMNS
-    from stance.outputs import output_stream
+    from stance.outputs import SafeCSV, output_stream
     from stance.suggest import read_candidates, suggestions
 
     frame = read_candidates(candidates)
     compiled = _load(model)
     picked = suggestions(compiled, frame, n, rare_share)
-    with output_stream(str(out) if out else None) as stream:
-        writer = csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
-                                lineterminator="\n")
+    with output_stream(str(out) if out else None, [candidates, *_model_files(compiled)], "--out") as stream:
+        writer = SafeCSV(csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
+                                        lineterminator="\n"), raw_csv)
         writer.writeheader()
         writer.writerows(picked)
     guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes_)
@@ -437,12 +454,33 @@ def learning_curve(
         print(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
 
 
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _stop(signum, frame) -> None:
+    """SIGTERM and SIGHUP end the run as an exception would, so every `finally` runs: staged
+    outputs and models are removed and worker processes are stopped."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point of the `stance` command."""
+    import signal
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _stop)
     try:
         app()
-    except BrokenPipeError:  # `stance predict ... | head`: the reader left, nothing is wrong
-        sys.stderr.close()
+    except BrokenPipeError:  # the reader left while click itself was writing
+        _silence_stdout()
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -96,6 +96,15 @@ def read_jsonl(handle, name: str) -> Iterator[Item]:
         yield Item(_check_text(record["text"], where), where)
 
 
+_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")
+
+
+def unneutralise(value: str) -> str:
+    """Undo stance.outputs.neutralise: the apostrophe that kept a spreadsheet from reading a cell
+    as a formula is not part of the text."""
+    return value[1:] if value.startswith(_NEUTRALISED) else value
+
+
 def read_csv(handle, name: str, column: str) -> Iterator[Item]:
     """CSV with a header; the text in `column`."""
     numbered = _lines(handle, name)
@@ -125,7 +134,7 @@ def read_csv(handle, name: str, column: str) -> Iterator[Item]:
             if len(values) != len(header):
                 raise InputFileError(f"{where}: {len(values)} fields where the header has {len(header)}. "
                                      "Quote any text that contains a comma.")
-            yield Item(_check_text(values[position], where), where)
+            yield Item(_check_text(unneutralise(values[position]), where), where)
     except csv.Error as err:
         raise InputFileError(f"{name} line {line_of_row[0]}: malformed CSV ({err}).") from None
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stance import LABELS
 from stance.errors import LabelFileError
-from stance.inputs import read_text
+from stance.inputs import read_text, unneutralise
 
 REQUIRED_COLUMNS = ("text", "label")
 # The columns of the project's labels.csv, in order; label-ready files use the same.
@@ -95,7 +95,7 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
                         f"{path} line {start}: {len(values)} fields where the header has {len(header)}. "
                         "Quote any text that contains a comma."
                     )
-                rows.append((start, dict(zip(header, values))))
+                rows.append((start, dict(zip(header, map(unneutralise, values)))))
             start = reader.line_num + 1
     except csv.Error as err:
         raise LabelFileError(f"{path} line {reader.line_num}: malformed CSV ({err}).") from None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -18,6 +19,42 @@ TEXT_WIDTH = 90  # table cells of text are cut here
 COLUMN_WIDTH = 40  # and other columns here
 
 
+# OWASP's rule for CSV injection: a cell that begins with one of these is a formula to a
+# spreadsheet; a leading apostrophe makes it text. stance's own CSV readers drop that apostrophe
+# again (stance.inputs.unneutralise), so its files round-trip.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell that a spreadsheet will show as text, never run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+class SafeCSV:
+    """csv.writer / csv.DictWriter whose cells are neutralised unless `raw`."""
+
+    def __init__(self, writer, raw: bool = False):
+        self.writer, self.raw = writer, raw
+
+    def _row(self, row):
+        if self.raw:
+            return row
+        if isinstance(row, dict):
+            return {k: neutralise(v) for k, v in row.items()}
+        return [neutralise(v) for v in row]
+
+    def writeheader(self):
+        self.writer.writeheader()
+
+    def writerow(self, row):
+        self.writer.writerow(self._row(row))
+
+    def writerows(self, rows):
+        self.writer.writerows(self._row(row) for row in rows)
+
+
 def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise UsageError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}.")
@@ -27,11 +64,11 @@ def check_format(fmt: str) -> str:
 class Writer:
     """Writes result rows as a table for people, or CSV / JSON lines for programs."""
 
-    def __init__(self, stream, fmt: str, columns: list[str], flush: bool = False):
+    def __init__(self, stream, fmt: str, columns: list[str], flush: bool = False, raw_csv: bool = False):
         check_format(fmt)
         self.stream, self.fmt, self.columns, self.flush = stream, fmt, columns, flush
-        self._csv = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n") \
-            if fmt == "csv" else None
+        self._csv = SafeCSV(csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n"),
+                            raw_csv) if fmt == "csv" else None
         self._started = False
         self._widths: dict[str, int] | None = None
 
@@ -74,22 +111,94 @@ class Writer:
             self.stream.flush()
 
 
+def _identity(path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _stdout_identity() -> tuple[int, int] | None:
+    try:
+        st = os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return st.st_dev, st.st_ino
+
+
 @contextmanager
-def output_stream(path: str | None):
+def output_stream(path: str | None, inputs=(), option: str = "--output"):
     """Standard output, or a file that appears only once it is complete: written to a temporary
-    file beside it and renamed, so a failure never leaves a half-written or clobbered output."""
-    if path is None or path == "-":
+    file beside it and renamed, so a failure never leaves a half-written or clobbered output.
+
+    `-`, `/dev/stdout` and anything that is this process's standard output are written as a
+    stream, never by rename. Refused, before anything is written: a directory, any other
+    non-regular file (a device, fifo or socket, which a rename would replace by a regular file),
+    and the same file as one of `inputs` (by inode: a link or another spelling is caught too). The
+    new file keeps the mode of the file it replaces (or the umask's, for a new one); directories
+    created for it are removed again if the run fails or is stopped (SIGTERM and SIGHUP end the
+    run through SystemExit, see stance.cli.main)."""
+    if path is None or str(path) in ("-", "/dev/stdout"):
         yield sys.stdout
         return
-    target = Path(path)
-    if target.is_dir():
-        raise InputFileError(f"{target}: is a directory; give a file name for --output.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    target = Path(os.path.realpath(path))  # through a symlink to the file it names
+    name = Path(path)
     try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as err:
+        raise InputFileError(f"{name}: cannot be written ({err.strerror}).") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise InputFileError(f"{name}: is a directory; give a file name for {option}.")
+        if not stat.S_ISREG(st.st_mode):
+            if (st.st_dev, st.st_ino) == _stdout_identity():
+                yield sys.stdout
+                return
+            raise InputFileError(f"{name}: not a regular file (a device, fifo or socket); give a file name for "
+                                 f"{option}, or - for standard output.")
+        for source in inputs:
+            if source is not None and str(source) != "-" and _identity(source) == (st.st_dev, st.st_ino):
+                raise InputFileError(f"{name}: is also an input of this run ({source}); writing {option} there "
+                                     "would destroy it. Give another file name.")
+        mode = stat.S_IMODE(st.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    created = []
+    parent = target.parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    staging = None
+    try:
+        try:
+            for directory in reversed(created):
+                directory.mkdir()
+            fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            os.fchmod(fd, mode)
+        except OSError as err:
+            raise InputFileError(f"{name}: cannot be written ({err.strerror or err}).") from None
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             yield handle
         os.replace(staging, target)
+        staging = None
     except BaseException:
-        os.unlink(staging)
+        _clean(staging, created)
         raise
+
+
+def _clean(staging, created) -> None:
+    if staging is not None:
+        try:
+            os.unlink(staging)
+        except FileNotFoundError:
+            pass
+    for directory in created:  # deepest first
+        try:
+            directory.rmdir()
+        except OSError:
+            break
