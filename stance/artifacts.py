@@ -1,31 +1,44 @@
 """Write and read a model directory: the pipeline, its numpy-only twin, and their metadata.
 
 A model directory holds
-- `model.joblib`: the fitted scikit-learn `Pipeline` (for evaluate, explain, suggest);
-- `weights.npz`: the same model as plain arrays, read without pickle (for predict);
-- `metadata.json`: which data, which code, which settings, how good.
+- `weights-<sha>.npz`: the model as plain arrays, read without pickle (every command uses it);
+- `model-<sha>.joblib`: the fitted scikit-learn `Pipeline` (`stance.load(path, backend="sklearn")`);
+- `metadata.json`: which data, which code, which settings, how good, and the name, size and
+  sha256 of each of the two files above.
 
-A directory is written whole into a temporary sibling and renamed into place, so a failed or
-interrupted `train` leaves the previous model untouched.
+Replacing a model is one atomic step: the new files are written under new names beside the old
+ones, then `metadata.json` is replaced by rename, then the files it no longer names are removed.
+A reader that opens the directory at any moment sees one whole model, old or new; a train that is
+killed leaves the old one. A lock file beside the directory lets one train at a time write it.
+
+Loading checks `metadata.json` against a schema (types, ranges, classes against array shapes)
+and each file against its recorded sha256 before anything is computed, and reads the bytes it
+verified, never the file a second time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import math
 import os
-import shutil
+import re
 import sys
 import tempfile
+from contextlib import contextmanager
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 from stance import __version__
 from stance.errors import ModelError
 
-FORMAT_VERSION = 1
-PIPELINE_FILE = "model.joblib"
-WEIGHTS_FILE = "weights.npz"
+FORMAT_VERSION = 2
 METADATA_FILE = "metadata.json"
+PARTS = {"weights": ("weights", ".npz"), "pipeline": ("model", ".joblib")}
+MAX_NGRAM = 10  # longer n-grams are refused (an n-gram range of [1, 1e9] would never finish)
+_PART_NAME = re.compile(r"^(weights|model)-[0-9a-f]{12}\.(npz|joblib)$")
+_HELD: set[str] = set()
 
 
 def library_versions() -> dict[str, str]:
@@ -39,35 +52,197 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+@contextmanager
+def model_lock(directory: Path):
+    """Hold `.<name>.lock` beside a model directory for one writer at a time; a second writer
+    fails at once with a ModelError rather than waiting or interleaving. Re-entrant in a process."""
+    import fcntl
+
+    directory = Path(directory)
+    key = os.path.realpath(directory)
+    if key in _HELD:
+        yield
+        return
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    path = directory.parent / f".{directory.name}.lock"
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise ModelError(f"{directory}: another stance train is writing this model ({holder}); wait for it "
+                             "to finish or choose another --model.") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        _HELD.add(key)
+        try:
+            yield
+        finally:
+            _HELD.discard(key)
+            handle.truncate(0)
+    finally:
+        handle.close()
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_part(directory: Path, part: str, data: bytes, mode: int) -> dict:
+    """Write one model file under a name that carries its hash (so it never overwrites the file
+    a reader may be opening); return its entry for metadata.json."""
+    digest = sha256_bytes(data)
+    stem, suffix = PARTS[part]
+    name = f"{stem}-{digest[:12]}{suffix}"
+    _atomic_write(directory / name, data, mode)
+    return {"name": name, "bytes": len(data), "sha256": digest}
+
+
+def _atomic_write(path: Path, data: bytes, mode: int) -> None:
+    fd, staging = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(staging, mode)
+        os.replace(staging, path)
+    except BaseException:
+        try:
+            os.unlink(staging)
+        except FileNotFoundError:
+            pass
+        raise
+
+
 def save_model(directory: Path, pipeline, compiled, metadata: dict) -> Path:
-    """Write a model directory atomically; return its path."""
+    """Write a model into `directory` (created if needed), replacing the model there in one
+    atomic step; return its path."""
     import joblib
 
     directory = Path(directory)
-    directory.parent.mkdir(parents=True, exist_ok=True)
     if directory.exists() and not directory.is_dir():
         raise ModelError(f"{directory}: exists and is not a directory. Choose another --model path.")
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
     umask = os.umask(0)
     os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a model directory is not
-    try:
-        joblib.dump(pipeline, staging / PIPELINE_FILE)
-        compiled_settings = compiled.save(staging / WEIGHTS_FILE)
-        metadata = {"format_version": FORMAT_VERSION, **metadata, "versions": library_versions(),
-                    "compiled": compiled_settings}
-        (staging / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        if directory.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{directory.name}.old.", dir=directory.parent))
-            os.replace(directory, retired / directory.name)
-            os.replace(staging, directory)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with model_lock(directory):
+        directory.mkdir(parents=True, exist_ok=True)
+        before = {path.name for path in directory.iterdir()}
+        try:
+            buffer = io.BytesIO()
+            compiled_settings = compiled.save(buffer)
+            files = {"weights": _write_part(directory, "weights", buffer.getvalue(), 0o666 & ~umask)}
+            buffer = io.BytesIO()
+            joblib.dump(pipeline, buffer)
+            files["pipeline"] = _write_part(directory, "pipeline", buffer.getvalue(), 0o666 & ~umask)
+            metadata = {"format_version": FORMAT_VERSION, **metadata, "versions": library_versions(),
+                        "compiled": compiled_settings, "files": files}
+            text = json.dumps(metadata, indent=2, sort_keys=False) + "\n"
+            _atomic_write(directory / METADATA_FILE, text.encode("utf-8"), 0o666 & ~umask)  # the one atomic step
+        except BaseException:
+            for path in directory.iterdir():  # files of the new model that never became current
+                if path.name not in before and _PART_NAME.match(path.name):
+                    path.unlink()
+            raise
+        keep = {entry["name"] for entry in files.values()} | {METADATA_FILE}
+        for path in directory.iterdir():
+            stale = _PART_NAME.match(path.name) or path.name in ("weights.npz", "model.joblib") or \
+                (path.name.startswith(".") and path.name.endswith(".tmp"))
+            if stale and path.name not in keep:
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
     return directory
+
+
+def _bad(path: Path, field: str, problem: str, fix: str) -> ModelError:
+    return ModelError(f"{path}: {field} {problem}. {fix}")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_params(params, where: str = "params") -> None:
+    """The hyper-parameters metadata.json records, as ModelConfig reads them; ValueError if not."""
+    allowed = {"C", "word_ngram", "sublinear_tf", "min_df", "char_ngram", "scope"}
+    if not isinstance(params, dict) or not set(params) <= allowed:
+        raise ValueError(f"{where} must be an object with keys among {', '.join(sorted(allowed))}")
+    if "C" in params and not (_is_number(params["C"]) and params["C"] > 0):
+        raise ValueError(f"{where}.C must be a positive number")
+    for name in ("word_ngram", "char_ngram"):
+        value = params.get(name, [1, 1])
+        if name == "char_ngram" and value is None:
+            continue
+        if not (isinstance(value, list) and len(value) == 2 and all(_is_int(v) for v in value)
+                and 1 <= value[0] <= value[1] <= MAX_NGRAM):
+            raise ValueError(f"{where}.{name} must be [low, high] with 1 <= low <= high <= {MAX_NGRAM}")
+    if "min_df" in params and not (_is_int(params["min_df"]) and params["min_df"] >= 1):
+        raise ValueError(f"{where}.min_df must be a positive integer")
+    for name in ("sublinear_tf", "scope"):
+        if name in params and not isinstance(params[name], bool):
+            raise ValueError(f"{where}.{name} must be true or false")
+
+
+def check_metadata(meta, path: Path, fix: str) -> dict:
+    """Types and ranges of everything a loader uses, before anything is computed."""
+    if not isinstance(meta, dict):
+        raise _bad(path, "the file", "is not a JSON object", fix)
+    found = meta.get("format_version")
+    if found != FORMAT_VERSION or not _is_int(found):
+        raise ModelError(f"{path}: model format {found!r}, this stance reads format {FORMAT_VERSION}. {fix}")
+    classes = meta.get("classes")
+    if not (isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) and c for c in classes)
+            and len(set(classes)) == len(classes)):
+        raise _bad(path, "classes", "must be a list of two or more distinct labels", fix)
+    for name in ("versions",):
+        if not (isinstance(meta.get(name), dict) and all(isinstance(v, str) for v in meta[name].values())):
+            raise _bad(path, name, "must be an object of strings", fix)
+    if "seed" in meta and not _is_int(meta["seed"]):
+        raise _bad(path, "seed", "must be an integer", fix)
+    try:
+        check_params(meta.get("params", {}))
+    except ValueError as err:
+        raise ModelError(f"{path}: {err}. {fix}") from None
+    compiled = meta.get("compiled")
+    if not isinstance(compiled, dict) or compiled.get("classes") != classes:
+        raise _bad(path, "compiled.classes", "must equal classes", fix)
+    temperature = compiled.get("temperature")
+    if not (_is_number(temperature) and 1e-3 <= temperature <= 1e3):
+        raise _bad(path, "compiled.temperature", f"is {temperature!r}; it must be a number from 0.001 to 1000", fix)
+    blocks = compiled.get("blocks")
+    if not isinstance(blocks, list) or not blocks:
+        raise _bad(path, "compiled.blocks", "must be a non-empty list", fix)
+    for b, block in enumerate(blocks):
+        where = f"compiled.blocks[{b}]"
+        if not isinstance(block, dict) or block.get("analyzer") not in ("word", "char_wb"):
+            raise _bad(path, f"{where}.analyzer", "must be word or char_wb", fix)
+        ngram = block.get("ngram_range")
+        if not (isinstance(ngram, list) and len(ngram) == 2 and all(_is_int(v) for v in ngram)
+                and 1 <= ngram[0] <= ngram[1] <= MAX_NGRAM):
+            raise _bad(path, f"{where}.ngram_range", f"must be [low, high] with 1 <= low <= high <= {MAX_NGRAM}", fix)
+        if not isinstance(block.get("sublinear_tf"), bool):
+            raise _bad(path, f"{where}.sublinear_tf", "must be true or false", fix)
+        if not (_is_int(block.get("features")) and 0 <= block["features"] <= 10**8):
+            raise _bad(path, f"{where}.features", "must be a count of features", fix)
+        if "scope_version" in block and not _is_int(block["scope_version"]):
+            raise _bad(path, f"{where}.scope_version", "must be an integer", fix)
+    files = meta.get("files")
+    for part in PARTS:
+        entry = files.get(part) if isinstance(files, dict) else None
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and _PART_NAME.match(entry["name"])
+                and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])):
+            raise _bad(path, f"files.{part}", "must name a model file and its sha256", fix)
+    return meta
 
 
 def read_metadata(directory: Path) -> dict:
@@ -78,28 +253,52 @@ def read_metadata(directory: Path) -> dict:
         raise ModelError(f"{directory}: no model directory there. {fix}")
     path = directory / METADATA_FILE
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise ModelError(f"{path}: missing, so this is not a complete model. {fix}") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+    except IsADirectoryError:
+        raise ModelError(f"{path}: is a directory, not a file. {fix}") from None
+    except OSError as err:
+        raise ModelError(f"{path}: cannot be read ({err.strerror}).") from None
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:  # ValueError: bad JSON, 5,000-digit numbers
         raise ModelError(f"{path}: corrupt ({err.__class__.__name__}). {fix}") from None
-    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
-        found = meta.get("format_version") if isinstance(meta, dict) else None
-        raise ModelError(f"{path}: model format {found!r}, this stance reads format {FORMAT_VERSION}. {fix}")
-    return meta
+    return check_metadata(meta, path, fix)
 
 
-def _load_part(directory: Path, filename: str, loader):
-    """Metadata checked first, then one file of the model read by `loader`; any failure to read
-    it (a damaged npz fails in zipfile or numpy, unpickling garbage in anything from EOFError to
-    KeyError) is a ModelError naming the file and the fix."""
-    meta = read_metadata(directory)
-    path = Path(directory) / filename
+def _read_part(directory: Path, meta: dict, part: str) -> tuple[Path, bytes]:
+    """One model file's bytes, checked against the sha256 metadata.json records."""
+    entry = meta["files"][part]
+    path = Path(directory) / entry["name"]
     retrain = f'Retrain with "stance train --model {directory}".'
     try:
-        return loader(path, meta), meta
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ModelError(f"{path}: missing. {retrain}") from None
+    except OSError as err:
+        raise ModelError(f"{path}: cannot be read ({err.strerror}).") from None
+    if sha256_bytes(data) != entry["sha256"]:
+        raise ModelError(f"{path}: its sha256 is not the one metadata.json records, so the file was changed or "
+                         f"damaged after training. {retrain}")
+    return path, data
+
+
+def _load_part(directory: Path, part: str, loader):
+    """Metadata checked, then one file of the model verified and read by `loader(bytes, meta)`.
+    A file that vanished because a train replaced the model meanwhile is read again from the new
+    metadata, once."""
+    for attempt in (1, 2):
+        meta = read_metadata(directory)
+        try:
+            path, data = _read_part(directory, meta, part)
+            break
+        except ModelError:
+            if attempt == 2 or (Path(directory) / meta["files"][part]["name"]).exists():
+                raise
+    retrain = f'Retrain with "stance train --model {directory}".'
+    try:
+        return loader(data, meta), meta
     except ModelError:
         raise
     except Exception as err:
@@ -110,7 +309,10 @@ def load_compiled(directory: Path):
     """The numpy-only model for prediction, and its metadata."""
     from stance.compiled import CompiledModel
 
-    return _load_part(directory, WEIGHTS_FILE, lambda path, meta: CompiledModel.load(path, meta["compiled"]))
+    def read(data, meta):
+        return CompiledModel.load(io.BytesIO(data), meta["compiled"], name=str(Path(directory) / meta["files"]["weights"]["name"]))
+
+    return _load_part(directory, "weights", read)
 
 
 def check_pickle_compatible(directory: Path, meta: dict) -> None:
@@ -130,11 +332,13 @@ def load_pipeline(directory: Path):
     """The scikit-learn pipeline, and its metadata.
 
     Unpickling runs whatever code the file names: load only models you trained yourself. The
-    numpy model (`load_compiled`) reads arrays and JSON only, and serves every command."""
+    bytes unpickled are the bytes whose sha256 metadata.json records, which catches damage and
+    tampering with the pickle alone, not a directory rewritten whole. The numpy model
+    (`load_compiled`) reads arrays and JSON only, and serves every command."""
     import joblib
 
-    def read(path, meta):
+    def read(data, meta):
         check_pickle_compatible(directory, meta)
-        return joblib.load(path)
+        return joblib.load(io.BytesIO(data))
 
-    return _load_part(directory, PIPELINE_FILE, read)
+    return _load_part(directory, "pipeline", read)

@@ -45,7 +45,7 @@ def _load(model: Optional[Path]):
 
 def _model_files(model) -> list[Path]:
     """The files a loaded model was read from: inputs of the run, never to be written over."""
-    return [model.path_ / name for name in ("metadata.json", "weights.npz", "model.joblib")]
+    return [model.path_ / "metadata.json", *(model.path_ / entry["name"] for entry in model.metadata["files"].values())]
 
 
 def command(function):
@@ -70,6 +70,44 @@ def command(function):
 def say(message: str) -> None:
     """A message for people: stderr, so stdout stays clean data."""
     print(message, file=sys.stderr, flush=True)
+
+
+def _finite(value: float) -> float:
+    """Click's ranges let NaN through (every comparison with it is false)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"{value} is not a number.")
+    return value
+
+
+SEED_RANGE = dict(min=0, max=2**32 - 1)  # what numpy and scikit-learn accept as a seed
+
+
+def check_plot(path: Optional[Path]) -> Optional[Path]:
+    """A --plot path checked before any work: PNG only, its folder created."""
+    if path is None:
+        return None
+    if path.suffix.lower() not in ("", ".png"):
+        raise UsageError(f"--plot {path}: plots are written as PNG; give a name ending in .png.")
+    path = path.with_suffix(".png")
+    if path.is_dir():
+        raise UsageError(f"--plot {path}: is a directory; give a file name ending in .png.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--plot {path}: its folder cannot be created ({err.strerror}).") from None
+    return path
+
+
+def _plot_ready(path: Optional[Path]) -> Optional[Path]:
+    """--plot checked before any work: the name, its folder, and matplotlib (the plots extra)."""
+    path = check_plot(path)
+    if path is not None:
+        from stance.plotting import pyplot
+
+        pyplot()
+    return path
 
 
 def parse_classes(value: str) -> tuple[str, ...]:
@@ -171,7 +209,7 @@ def train(
     labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
     model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Where to save the model directory."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The labels to learn, comma-separated."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the folds and the classifier."),
+    seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for the folds and the classifier."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for model selection."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
     drop_conflicts: bool = DropConflicts,
@@ -198,7 +236,7 @@ def evaluate(
     by: Optional[str] = typer.Option(None, "--by", help="Also report per group of this column (origin, source...)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a confusion-matrix and reliability PNG."),
-    seed: int = typer.Option(0, "--seed", help="Seed for folds and the bootstrap."),
+    seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for folds and the bootstrap."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels for cross-validation (default: the model's)."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
     drop_conflicts: bool = DropConflicts,
@@ -207,6 +245,7 @@ def evaluate(
     """Score the model on a test file, or estimate it honestly by nested grouped cross-validation."""
     from stance.workflow import evaluate_cross_validated, evaluate_saved
 
+    plot = _plot_ready(plot)
     if test is not None:
         report = evaluate_saved(model, test, by=by, seed=seed, drop_conflicts=drop_conflicts, errors=errors)
         title = f"{model} on {test}"
@@ -220,7 +259,7 @@ def evaluate(
     if plot:
         from stance.scoring import plot_report
 
-        plot_report(report, plot)
+        plot_report(report, plot)  # checked (and its folder made) before the evaluation ran
         say(f"plot written to {plot}")
     if json_out:
         print(json.dumps(report, indent=2))
@@ -257,7 +296,7 @@ def predict(
     fmt: str = typer.Option("table", "--format", help="table (for people), csv or jsonl (for programs)."),
     text_column: str = typer.Option("text", "--text-column", help="The text column of a CSV file."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write results here (complete or not at all)."),
-    min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0,
+    min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0, callback=_finite,
                                    help="Label a sentence 'uncertain' when its top probability is below this."),
     explain: int = typer.Option(0, "--explain", min=0, help="Add the K n-grams that weighed most for each label."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
@@ -396,7 +435,7 @@ def suggest(
     candidates: Path = typer.Argument(..., help="Unlabelled sentences: the CSV that `stance extract` writes."),
     model: Path = ModelOption,
     n: int = typer.Option(50, "--n", min=1, help="How many sentences to suggest."),
-    rare_share: float = typer.Option(0.3, "--rare-share", min=0.0, max=1.0,
+    rare_share: float = typer.Option(0.3, "--rare-share", min=0.0, max=1.0, callback=_finite,
                                      help="Share of places kept for sentences the model thinks are a rarer stance."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the label-ready CSV here instead of stdout."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
@@ -428,7 +467,7 @@ def learning_curve(
     model: Optional[Path] = typer.Option(None, "--model", show_default=False,
                                          help="Take the hyper-parameters from this model (default: as for predict)."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
-    seed: int = typer.Option(0, "--seed", help="Seed for folds and subsamples."),
+    seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for folds and subsamples."),
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write the curve as a PNG."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels (default: the model's)."),
@@ -436,6 +475,7 @@ def learning_curve(
     """Macro-F1 (grouped CV) as the number of labelled rows grows: is labelling more still paying off?"""
     from stance.curve import learning_curve as compute, plot_curve
 
+    plot = _plot_ready(plot)
     trained = _load(model)
     chosen = parse_classes(classes) if classes else tuple(trained.classes_)
     frame, groups = _training_data(labels, chosen)
@@ -478,9 +518,20 @@ def main() -> None:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), _stop)
     try:
-        app()
-    except BrokenPipeError:  # the reader left while click itself was writing
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        sys.exit(130)
+    except typer.TyperException as err:  # a usage error found by the option parser: one line too
+        if type(err).__name__ == "NoArgsIsHelpError":
+            err.show()
+            sys.exit(err.exit_code)
+        context = getattr(err, "ctx", None)
+        where = context.command_path if context is not None else "stance"
+        say(f"stance: error: {' '.join(err.format_message().split())} (see {where} --help)")
+        sys.exit(getattr(err, "exit_code", 2))
+    except BrokenPipeError:  # the reader left while the parser itself was writing
         _silence_stdout()
         sys.exit(0)
     except KeyboardInterrupt:
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -42,8 +42,19 @@ def read_text(path: Path, error: type[InputFileError] = InputFileError, missing_
               empty_hint: str = "") -> str:
     """A whole file as UTF-8 text (a byte-order mark is dropped); raise `error` naming the file and
     line when it is missing, unreadable, not UTF-8 or empty."""
+    return read_bytes_and_text(path, error, missing_hint, empty_hint)[1]
+
+
+def read_bytes_and_text(path: Path, error: type[InputFileError] = InputFileError, missing_hint: str = "Check the path.",
+                        empty_hint: str = "") -> tuple[bytes, str]:
+    """`read_text`, with the bytes that were decoded (to hash exactly what was parsed)."""
     with open_binary(path, error, missing_hint) as handle:
-        raw = handle.read()
+        try:
+            raw = handle.read()
+        except OSError as err:
+            raise error(f"{path}: cannot be read ({err.strerror}).") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) >= 4 and raw.count(b"\x00") >= len(raw) // 4):
+        raise error(f"{path} line 1: looks like UTF-16 (NUL bytes between the characters). Save the file as UTF-8.")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -51,7 +62,25 @@ def read_text(path: Path, error: type[InputFileError] = InputFileError, missing_
         raise error(f"{path} line {line}: not valid UTF-8 (byte {raw[err.start]:#04x}). Save the file as UTF-8.") from None
     if not text.strip():
         raise error(f"{path}: the file is empty. {empty_hint}".rstrip())
-    return text
+    return raw, text
+
+
+def check_header(header: list[str], name: str, error: type[InputFileError] = InputFileError) -> None:
+    """A CSV header names each column once: with a name twice, readers would disagree on which to use."""
+    seen: dict[str, int] = {}
+    for position, column in enumerate(header, start=1):
+        if column in seen:
+            raise error(f"{name} line 1: column {column!r} appears twice (columns {seen[column]} and {position}). "
+                        "Rename or remove one.")
+        seen[column] = position
+
+
+def csv_error(name: str, line: int, err: Exception) -> str:
+    """The message for a csv.Error, with the fix where one is known."""
+    if "field larger than field limit" in str(err):
+        return (f"{name} line {line}: a field is longer than {csv.field_size_limit():,} characters, which is more "
+                "than a sentence; check for an unclosed quote (\") that runs to the end of the file.")
+    return f"{name} line {line}: malformed CSV ({err})."
 
 
 def _check_text(text, where: str) -> str:
@@ -91,6 +120,10 @@ def read_jsonl(handle, name: str) -> Iterator[Item]:
             record = json.loads(line)
         except json.JSONDecodeError as err:
             raise InputFileError(f"{where}: not valid JSON ({err.msg}).") from None
+        except RecursionError:
+            raise InputFileError(f"{where}: JSON nested too deeply; give one flat object per line.") from None
+        except ValueError as err:  # a number of more than 4,300 digits
+            raise InputFileError(f"{where}: not usable JSON ({err}).") from None
         if not isinstance(record, dict) or "text" not in record:
             raise InputFileError(f'{where}: needs a JSON object with a "text" field.')
         yield Item(_check_text(record["text"], where), where)
@@ -121,6 +154,7 @@ def read_csv(handle, name: str, column: str) -> Iterator[Item]:
         if not header:
             raise InputFileError(f"{name}: empty file; it needs a header row with a {column!r} column.")
         header = [h.strip() for h in header]
+        check_header(header, name)
         if column not in header:
             raise InputFileError(f"{name} line 1: no column {column!r} (columns: {', '.join(header)}). "
                                  "Name the text column with --text-column.")
@@ -136,7 +170,7 @@ def read_csv(handle, name: str, column: str) -> Iterator[Item]:
                                      "Quote any text that contains a comma.")
             yield Item(_check_text(unneutralise(values[position]), where), where)
     except csv.Error as err:
-        raise InputFileError(f"{name} line {line_of_row[0]}: malformed CSV ({err}).") from None
+        raise InputFileError(csv_error(name, line_of_row[0], err)) from None
 
 
 def read_file(path: str, text_column: str = "text") -> Iterator[Item]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stance import LABELS
 from stance.errors import LabelFileError
-from stance.inputs import read_text, unneutralise
+from stance.inputs import check_header, csv_error, read_bytes_and_text, unneutralise
 
 REQUIRED_COLUMNS = ("text", "label")
 # The columns of the project's labels.csv, in order; label-ready files use the same.
@@ -80,13 +80,19 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
     """Read a CSV file's header and its rows, each with the line it starts on.
 
     Raises LabelFileError for a missing, unreadable, non-UTF-8 or malformed file."""
+    return read_rows_hashed(path)[:2]
+
+
+def read_rows_hashed(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]], str]:
+    """`read_rows`, and the sha256 of the very bytes that were parsed."""
     path = Path(path)
-    text = read_text(path, LabelFileError, "Check the path, or create it with `stance extract`.",
-                     "It needs a header with the columns text,label.")
+    raw, text = read_bytes_and_text(path, LabelFileError, "Check the path, or create it with `stance extract`.",
+                                    "It needs a header with the columns text,label.")
     reader = csv.reader(text.splitlines(keepends=True), strict=True)
     rows = []
     try:
         header = [name.strip() for name in next(reader)]
+        check_header(header, str(path), LabelFileError)
         start = reader.line_num + 1
         for values in reader:
             if values and any(v.strip() for v in values):
@@ -98,8 +104,8 @@ def read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
                 rows.append((start, dict(zip(header, map(unneutralise, values)))))
             start = reader.line_num + 1
     except csv.Error as err:
-        raise LabelFileError(f"{path} line {reader.line_num}: malformed CSV ({err}).") from None
-    return header, rows
+        raise LabelFileError(csv_error(str(path), reader.line_num, err)) from None
+    return header, rows, hashlib.sha256(raw).hexdigest()
 
 
 def check_rows(
@@ -171,7 +177,7 @@ def load_labels(path: Path, classes: tuple[str, ...] = LABELS, drop_conflicts: b
     hold every class). Raises LabelFileError naming the first error and how many there are."""
     import pandas as pd
 
-    header, rows = read_rows(path)
+    header, rows, digest = read_rows_hashed(path)
     problems = check_rows(header, rows, classes, min_rows)
     errors = [p for p in problems if p.severity == "error" and not (drop_conflicts and p.code == "conflict")]
     if errors:
@@ -181,11 +187,19 @@ def load_labels(path: Path, classes: tuple[str, ...] = LABELS, drop_conflicts: b
                              f"problem{hint}.")
     frame = pd.DataFrame([row for _, row in rows], columns=header)
     frame["line"] = [line for line, _ in rows]
+    frame.attrs["sha256"] = digest
     if drop_conflicts:
         keys = frame["text"].map(normalise_text)
         conflicted = frame.groupby(keys)["label"].transform("nunique").gt(1)
         frame = frame[~conflicted].reset_index(drop=True)
         frame.attrs["dropped_conflicts"] = int(conflicted.sum())
+        frame.attrs["sha256"] = digest
+        counts = Counter(frame["label"])
+        short = [c for c in classes if counts[c] < min_rows]
+        if short:
+            raise LabelFileError(f"{path}: after leaving out {int(conflicted.sum())} rows whose sentence carries two "
+                                 f"labels, {short[0]!r} has {counts[short[0]]} rows (at least {min_rows} needed). "
+                                 "Settle the conflicts instead of dropping them.")
     return frame
 
 

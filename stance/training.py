@@ -60,7 +60,14 @@ def make_folds(labels: Sequence[str], groups: Sequence[str] | None, n_folds: int
     from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
     labels = np.asarray(labels)
-    _, class_counts = np.unique(labels, return_counts=True)
+    names, class_counts = np.unique(labels, return_counts=True)
+    if len(labels) == 0:
+        raise LabelFileError("no labelled rows to learn from.")
+    if class_counts.min() < 2:
+        raise LabelFileError(f"label {names[class_counts.argmin()]!r} has {class_counts.min()} row; cross-validation "
+                             "needs at least two rows of every label. Label more sentences.")
+    # More folds than the rarest label has rows would leave folds without it: use fewer.
+    n_folds = max(2, min(n_folds, int(class_counts.min())))
     if groups is not None:
         n_groups = len(set(groups))
         if n_groups < 2:
@@ -72,8 +79,7 @@ def make_folds(labels: Sequence[str], groups: Sequence[str] | None, n_folds: int
         # StratifiedGroupKFold, not StratifiedKFold: sentences of one article would leak.
         splitter = StratifiedGroupKFold(n_splits=min(n_folds, n_groups), shuffle=True, random_state=seed)
         return list(splitter.split(np.zeros(len(labels)), labels, np.asarray(groups)))
-    splitter = StratifiedKFold(n_splits=max(2, min(n_folds, int(class_counts.min()))), shuffle=True,
-                               random_state=seed)
+    splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(labels)), labels))
 
 

@@ -14,19 +14,22 @@ from stance.errors import LabelFileError, ModelError
 def train_and_save(frame, groups, labels_path: Path, model_dir: Path, classes, seed: int, folds: int, jobs: int,
                    progress=None) -> dict:
     """Train on a validated label frame (stance.train) and write the model directory with the
-    data's provenance; return its metadata."""
+    data's provenance; return its metadata. A second train of the same directory fails at once."""
     from stance.api import train
+    from stance.artifacts import model_lock
     from stance.labels import file_sha256, label_counts
 
-    model = train(frame, group="source" if groups is not None else None, classes=classes, seed=seed, folds=folds,
-                  jobs=jobs, progress=progress)
-    model.save(model_dir, **{
-        # One class order everywhere a model is used: the classifier's own (classes_).
-        "label_counts": label_counts(frame["label"], tuple(model.classes_)),
-        "labels_file": str(labels_path),
-        "labels_sha256": frame.attrs.get("sha256") or file_sha256(labels_path),
-        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-    })
+    with model_lock(model_dir):
+        model = train(frame, group="source" if groups is not None else None, classes=classes, seed=seed, folds=folds,
+                      jobs=jobs, progress=progress)
+        model.save(model_dir, **{
+            # One class order everywhere a model is used: the classifier's own (classes_).
+            "label_counts": label_counts(frame["label"], tuple(model.classes_)),
+            "labels_file": str(labels_path),
+            # the hash of the bytes that were parsed, not of the file as it is after training
+            "labels_sha256": frame.attrs.get("sha256") or file_sha256(labels_path),
+            "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        })
     return model.metadata
 
 

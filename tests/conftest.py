@@ -99,3 +99,10 @@ def model_dir(trained_model_dir, tmp_path) -> Path:
     target = tmp_path / "models" / "default"
     shutil.copytree(trained_model_dir, target)
     return target
+
+
+def model_file(model_dir: Path, part: str) -> Path:
+    """The file of a model directory that metadata.json names for `part` (weights or pipeline)."""
+    import json
+
+    return model_dir / json.loads((model_dir / "metadata.json").read_text())["files"][part]["name"]

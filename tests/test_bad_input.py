@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.conftest import toy_rows, write_labels
+from tests.conftest import model_file, toy_rows, write_labels
 
 
 def fingerprint(directory):
@@ -63,6 +63,10 @@ def test_failed_training_leaves_no_partial_model(monkeypatch, model_dir):
     """An error while writing (here: the pipeline cannot be saved) keeps the old model whole."""
     import joblib
 
+    import stance
+    from stance.artifacts import save_model
+
+    compiled = stance.load(model_dir).compiled_
     before = fingerprint(model_dir)
 
     def broken_dump(*args, **kwargs):
@@ -70,11 +74,9 @@ def test_failed_training_leaves_no_partial_model(monkeypatch, model_dir):
 
     monkeypatch.setattr(joblib, "dump", broken_dump)
     with pytest.raises(OSError):
-        from stance.artifacts import save_model
-
-        save_model(model_dir, object(), None, {})
+        save_model(model_dir, object(), compiled, {})
     assert fingerprint(model_dir) == before
-    assert [p.name for p in model_dir.parent.iterdir()] == ["default"]
+    assert sorted(p.name for p in model_dir.parent.iterdir()) == [".default.lock", "default"]
 
 
 BAD_PREDICT_INPUTS = [
@@ -117,11 +119,11 @@ def _corrupt(model_dir, name):
     elif name == "corrupt metadata":
         (model_dir / "metadata.json").write_text("{not json")
     elif name == "corrupt weights":
-        (model_dir / "weights.npz").write_bytes(b"garbage")
+        model_file(model_dir, "weights").write_bytes(b"garbage")
     elif name == "missing weights":
-        (model_dir / "weights.npz").unlink()
+        model_file(model_dir, "weights").unlink()
     elif name == "corrupt pipeline":
-        (model_dir / "model.joblib").write_bytes(b"garbage")
+        model_file(model_dir, "pipeline").write_bytes(b"garbage")
     elif name in ("other scikit-learn", "other format"):
         meta = json.loads((model_dir / "metadata.json").read_text())
         if name == "other scikit-learn":
@@ -135,8 +137,8 @@ BAD_MODELS = [
     ("missing directory", ["no model directory", "stance train"]),
     ("missing metadata", ["metadata.json", "missing"]),
     ("corrupt metadata", ["metadata.json", "corrupt"]),
-    ("corrupt weights", ["weights.npz", "corrupt"]),
-    ("missing weights", ["weights.npz", "missing"]),
+    ("corrupt weights", ["weights-", "sha256 is not the one metadata.json records"]),
+    ("missing weights", ["weights-", "missing"]),
     ("other format", ["format 99"]),
 ]
 
@@ -229,7 +231,7 @@ def test_extract_unknown_segmenter(invoke):
                           "--segmenter", "syntok, pysbd")
 
 
-@pytest.mark.parametrize("name, fragment", [("corrupt pipeline", "corrupt"), ("missing pipeline", "missing")])
+@pytest.mark.parametrize("name, fragment", [("corrupt pipeline", "its sha256 is not"), ("missing pipeline", "missing")])
 def test_load_pipeline_names_the_damaged_file(model_dir, name, fragment):
     from stance.artifacts import load_pipeline
     from stance.errors import ModelError
@@ -237,6 +239,6 @@ def test_load_pipeline_names_the_damaged_file(model_dir, name, fragment):
     if name == "corrupt pipeline":
         _corrupt(model_dir, name)
     else:
-        (model_dir / "model.joblib").unlink()
-    with pytest.raises(ModelError, match=rf"model\.joblib: {fragment}"):
+        model_file(model_dir, "pipeline").unlink()
+    with pytest.raises(ModelError, match=rf"model-[0-9a-f]{{12}}\.joblib: {fragment}"):
         load_pipeline(model_dir)

@@ -31,7 +31,9 @@ def test_train_writes_model_and_complete_metadata(trained_model_dir):
     assert meta["cv"]["grouped_by"] == "source" and 0 <= meta["cv"]["macro_f1_mean"] <= 1
     assert meta["seed"] == 0 and meta["training_seconds"] > 0
     assert {"stance", "python", "scikit-learn", "pandas", "joblib"} <= set(meta["versions"])
-    assert {p.name for p in trained_model_dir.iterdir()} == {"model.joblib", "weights.npz", "metadata.json"}
+    files = meta["files"]
+    assert {p.name for p in trained_model_dir.iterdir()} == {files["pipeline"]["name"], files["weights"]["name"],
+                                                              "metadata.json"}
 
 
 def test_train_reports_progress_on_stderr(invoke, labels_file, tmp_path):

@@ -15,7 +15,7 @@ from stance.compiled import CompiledModel, char_wb_ngrams, word_ngrams
 from stance.explain import contributions, explain_texts, intercepts
 from stance.pipeline import ModelConfig, build_pipeline
 from stance.training import make_folds, train
-from tests.conftest import toy_rows
+from tests.conftest import model_file, toy_rows
 
 ROWS = toy_rows()
 TEXTS = [r["text"] for r in ROWS]
@@ -98,7 +98,7 @@ def test_save_then_load_gives_identical_probabilities(trained_model_dir):
 
 
 def test_weights_file_loads_without_pickle(trained_model_dir):
-    with np.load(trained_model_dir / "weights.npz", allow_pickle=False) as arrays:
+    with np.load(model_file(trained_model_dir, "weights"), allow_pickle=False) as arrays:
         assert all(arrays[name].dtype != object for name in arrays.files)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -160,8 +159,9 @@ class CompiledModel:
             offset += width
         return cls([str(c) for c in clf.classes_], blocks, clf.intercept_, temperature)
 
-    def save(self, path: Path) -> dict:
-        """Write the arrays to an .npz file; return the settings that go into metadata.json."""
+    def save(self, target) -> dict:
+        """Write the arrays to an .npz file (a path or a binary file object); return the settings
+        that go into metadata.json."""
         arrays = {"intercept": self.intercept}
         settings = []
         for b, block in enumerate(self.blocks):
@@ -173,24 +173,52 @@ class CompiledModel:
                              "sublinear_tf": block.sublinear_tf, "features": len(terms)})
             if block.scope:
                 settings[-1]["scope_version"] = SCOPE_VERSION
-        with open(path, "wb") as handle:
-            np.savez(handle, **arrays)
+        if hasattr(target, "write"):
+            np.savez(target, **arrays)
+        else:
+            with open(target, "wb") as handle:
+                np.savez(handle, **arrays)
         return {"classes": list(self.classes), "blocks": settings, "temperature": self.temperature}
 
     @classmethod
-    def load(cls, path: Path, settings: dict) -> CompiledModel:
-        """Read arrays written by `save` (never unpickling anything) and the settings."""
-        with np.load(path, allow_pickle=False) as arrays:
+    def load(cls, source, settings: dict, name: str | None = None) -> CompiledModel:
+        """Read arrays written by `save` (a path or a binary file object; never unpickling
+        anything) and check them against the settings: shapes, counts, finite values."""
+        name = name or str(source)
+        classes = settings["classes"]
+        outputs = 1 if len(classes) == 2 else len(classes)
+
+        def damaged(problem: str) -> ModelError:
+            return ModelError(f"{name}: {problem}, not what metadata.json describes. Retrain the model.")
+
+        with np.load(source, allow_pickle=False) as arrays:
             blocks = []
             for b, block in enumerate(settings["blocks"]):
-                raw = arrays[f"vocabulary_{b}"].tobytes().decode("utf-8")
+                try:
+                    raw = arrays[f"vocabulary_{b}"].tobytes().decode("utf-8")
+                    idf, coef = arrays[f"idf_{b}"], arrays[f"coef_{b}"]
+                except KeyError as err:
+                    raise damaged(f"array {err} missing") from None
                 terms = raw.split("\n") if raw else []
+                if len(terms) != block["features"] or len(set(terms)) != len(terms):
+                    raise damaged(f"block {b} holds {len(terms)} distinct terms of {block['features']}")
+                if idf.shape != (len(terms),) or coef.shape != (len(terms), outputs):
+                    raise damaged(f"block {b} has arrays of shape {idf.shape} and {coef.shape}")
+                if not (np.isfinite(idf).all() and np.isfinite(coef).all()):
+                    raise damaged(f"block {b} holds values that are not finite")
                 scope = block.get("scope_version")
                 if scope is not None and scope != SCOPE_VERSION:
-                    raise ModelError(f"{path}: block {b} reads negation scope version {scope!r}, this stance "
+                    raise ModelError(f"{name}: block {b} reads negation scope version {scope!r}, this stance "
                                      f"computes version {SCOPE_VERSION}. Retrain the model.")
+                if scope is not None and block["analyzer"] != "word":
+                    raise damaged(f"block {b} reads negation scope on {block['analyzer']} n-grams")
                 blocks.append(Block(block["analyzer"], tuple(block["ngram_range"]), bool(block["sublinear_tf"]),
-                                    {t: j for j, t in enumerate(terms)}, arrays[f"idf_{b}"], arrays[f"coef_{b}"],
-                                    scope=scope is not None))
-            intercept = arrays["intercept"]
-        return cls(settings["classes"], blocks, intercept, settings.get("temperature", 1.0))
+                                    {t: j for j, t in enumerate(terms)}, np.asarray(idf, dtype=np.float64),
+                                    np.asarray(coef, dtype=np.float64), scope=scope is not None))
+            try:
+                intercept = arrays["intercept"]
+            except KeyError:
+                raise damaged("array 'intercept' missing") from None
+            if intercept.shape != (outputs,) or not np.isfinite(intercept).all():
+                raise damaged(f"intercept of shape {intercept.shape} for {len(classes)} classes")
+        return cls(classes, blocks, intercept, settings.get("temperature", 1.0))
