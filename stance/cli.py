@@ -307,18 +307,13 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
 
 
 def _article_summary(path: Path, rows: list[dict], classes) -> str:
-    from collections import Counter
+    from stance.predict import summarise_article
 
-    from stance.predict import UNCERTAIN
-
-    counts = Counter(r["label"] for r in rows)
-    lines = [f"{path}: {len(rows)} sentences: " + ", ".join(f"{counts[c]} {c}" for c in [*classes, UNCERTAIN]
-                                                             if counts[c] or c in classes)]
-    for label in ("cooperate", "decline"):
-        if label not in classes:
-            continue
-        best = max(rows, key=lambda r: r[f"p_{label}"])
-        if best["label"] == label:
+    summary = summarise_article(rows, classes)
+    lines = [f"{path}: {summary['sentences']} sentences: "
+             + ", ".join(f"{n} {label}" for label, n in summary["counts"].items())]
+    for label, best in summary["most_confident"].items():
+        if best:
             lines.append(f"  most confident {label} ({best[f'p_{label}']:.2f}): {best['text']}")
         else:
             lines.append(f"  no sentence labelled {label}")
