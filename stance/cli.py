@@ -423,6 +423,35 @@ def learning_curve(
         print(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
 
 
+@command
+def serve(
+    model: Path = ModelOption,
+    host: str = typer.Option("127.0.0.1", "--host",
+                             help="Address to listen on. The API has no authentication: see README before widening it."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    max_texts: int = typer.Option(1000, "--max-texts", min=1, help="Texts in one POST /predict."),
+    max_chars: int = typer.Option(5000, "--max-chars", min=1, help="Characters in one text of POST /predict."),
+    max_article_chars: int = typer.Option(200_000, "--max-article-chars", min=1,
+                                          help="Characters in the text of one POST /article."),
+    max_body_bytes: int = typer.Option(1_000_000, "--max-body-bytes", min=1, help="Bytes in one request body."),
+) -> None:
+    """Serve the model as a JSON HTTP API: POST /predict, POST /article, GET /health, GET /model."""
+    try:  # the server stack is the serve extra's, and only this command imports it
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UsageError("stance serve needs the serve extra: pip install 'stance[serve]'") from None
+    from stance import serve as server
+
+    shared = server.load_model(model)
+    limits = server.Limits(max_texts, max_chars, max_article_chars, max_body_bytes)
+    sock = server.listen(host, port)
+    if not server.is_loopback(sock):
+        say(f"stance: warning: listening on {host}, beyond this machine; the API has no authentication and no TLS")
+    say(f"stance: serving {model} on {server.address(sock)} ({server.ENDPOINTS}); Ctrl-C stops")
+    server.run(server.create_app(shared, limits), sock)
+
+
 def main() -> None:
     """Entry point of the `stance` command."""
     try:

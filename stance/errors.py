@@ -20,3 +20,10 @@ class ModelError(StanceError):
 class UsageError(StanceError):
     """Options that do not fit together, or a value outside its range."""
 
+
+class RequestError(StanceError):
+    """A request that `stance serve` refuses; it is answered with `status`, a 4xx code."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status
