@@ -376,18 +376,13 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
 
 
 def _article_summary(path: Path, rows: list[dict], classes) -> str:
-    from collections import Counter
+    from stance.predict import summarise_article
 
-    from stance.predict import UNCERTAIN
-
-    counts = Counter(r["label"] for r in rows)
-    lines = [f"{path}: {len(rows)} sentences: " + ", ".join(f"{counts[c]} {c}" for c in [*classes, UNCERTAIN]
-                                                             if counts[c] or c in classes)]
-    for label in ("cooperate", "decline"):
-        if label not in classes:
-            continue
-        best = max(rows, key=lambda r: r[f"p_{label}"])
-        if best["label"] == label:
+    summary = summarise_article(rows, classes)
+    lines = [f"{path}: {summary['sentences']} sentences: "
+             + ", ".join(f"{n} {label}" for label, n in summary["counts"].items())]
+    for label, best in summary["most_confident"].items():
+        if best:
             lines.append(f"  most confident {label} ({best[f'p_{label}']:.2f}): {best['text']}")
         else:
             lines.append(f"  no sentence labelled {label}")
@@ -508,6 +503,35 @@ def _stop(signum, frame) -> None:
     """SIGTERM and SIGHUP end the run as an exception would, so every `finally` runs: staged
     outputs and models are removed and worker processes are stopped."""
     raise SystemExit(128 + signum)
+
+
+@command
+def serve(
+    model: Path = ModelOption,
+    host: str = typer.Option("127.0.0.1", "--host",
+                             help="Address to listen on. The API has no authentication: see README before widening it."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on (0: any free port)."),
+    max_texts: int = typer.Option(1000, "--max-texts", min=1, help="Texts in one POST /predict."),
+    max_chars: int = typer.Option(5000, "--max-chars", min=1, help="Characters in one text of POST /predict."),
+    max_article_chars: int = typer.Option(200_000, "--max-article-chars", min=1,
+                                          help="Characters in the text of one POST /article."),
+    max_body_bytes: int = typer.Option(1_000_000, "--max-body-bytes", min=1, help="Bytes in one request body."),
+) -> None:
+    """Serve the model as a JSON HTTP API: POST /predict, POST /article, GET /health, GET /model."""
+    try:  # the server stack is the serve extra's, and only this command imports it
+        import starlette  # noqa: F401  (only whether it imports)
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise UsageError("stance serve needs the serve extra: pip install 'stance[serve]'") from None
+    from stance import serve as server
+
+    shared = server.load_model(model)
+    limits = server.Limits(max_texts, max_chars, max_article_chars, max_body_bytes)
+    sock = server.listen(host, port)
+    if not server.is_loopback(sock):
+        say(f"stance: warning: listening on {host}, beyond this machine; the API has no authentication and no TLS")
+    say(f"stance: serving {model or shared.identity['name']} on {server.address(sock)} ({server.ENDPOINTS}); Ctrl-C stops")
+    server.run(server.create_app(shared, limits), sock)
 
 
 def main() -> None:

@@ -24,3 +24,11 @@ class UsageError(StanceError):
 
 class InvalidTextError(StanceError, ValueError):
     """A text or label given to the Python API is missing or not a string (names its position)."""
+
+
+class RequestError(StanceError):
+    """A request that `stance serve` refuses; it is answered with `status`, a 4xx code."""
+
+    def __init__(self, message: str, status: int = 422):
+        super().__init__(message)
+        self.status = status

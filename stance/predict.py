@@ -35,6 +35,21 @@ def classify(model, items: list[Item], min_prob: float = 0.0) -> list[dict]:
     return rows
 
 
+def summarise_article(rows: list[dict], classes) -> dict:
+    """An article's labelled rows (as `classify` gives them) summed up: how many sentences, the
+    count of each label (every class, and `uncertain` when some are), and for cooperate and
+    decline the row most probably of that label if it was labelled so, else None."""
+    counts = {c: sum(r["label"] == c for r in rows) for c in (*classes, UNCERTAIN)}
+    if not counts[UNCERTAIN]:
+        del counts[UNCERTAIN]
+    most_confident = {}
+    for label in ("cooperate", "decline"):
+        if label in classes:
+            best = max(rows, key=lambda r: r[f"p_{label}"], default=None)
+            most_confident[label] = best if best is not None and best["label"] == label else None
+    return {"sentences": len(rows), "counts": counts, "most_confident": most_confident}
+
+
 def classify_stream(model, items: Iterable[Item], min_prob: float = 0.0, chunk_rows: int = CHUNK_ROWS
                     ) -> Iterator[list[dict]]:
     """Classify items chunk by chunk; a chunk size of 1 answers each line as it arrives."""
