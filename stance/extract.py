@@ -55,6 +55,9 @@ _SPEAKER = re.compile(
     rf"|{_SPEECH}:?\s+(?P<after>{_NAME}{_ROLE})|(?P<before>{_NAME}{_ROLE})\s+{_SPEECH}\b"
 )
 _QUOTES = "\"“”"
+# Titles that stand before a name (or No. before a number): a piece ending in one is cut mid-sentence.
+_TITLE_END = re.compile(r"(?:^|[\s(“\"])(?:Gov|Govs|Lt|Rep|Reps|Sen|Sens|Rev|Gen|Col|Maj|Capt|Sgt|Cpl|Det|Dep|Atty|"
+                        r"Supt|Insp|Cmdr|Dr|Mr|Mrs|Ms|Prof|Hon|No|St)\.$")
 
 SEGMENTERS = ("syntok", "pysbd")
 
@@ -137,11 +140,13 @@ def segment(paragraph: str, segmenter: str = "syntok") -> list[str]:
 
 def _reattach(sentences: list[str]) -> list[str]:
     """Join pieces that belong to a neighbour: attributions cut off after a quote, stray closing
-    quotes, pieces starting in lower case, and a dateline cut after its state ("LITTLE ROCK, Ark.")."""
+    quotes, pieces starting in lower case, a dateline cut after its state ("LITTLE ROCK, Ark."),
+    and a title cut from its name ("... signed by Gov." + "Jan Brewer on Friday.")."""
     out: list[str] = []
     for sentence in sentences:
         stray = sentence in {"”", '"', "’", "'"} or sentence[0].islower() or _ATTRIBUTION.match(sentence)
-        if out and (stray or _DATELINE.match(out[-1])):
+        title = out and _TITLE_END.search(out[-1]) and (sentence[0].isupper() or sentence[0].isdigit())
+        if out and (stray or title or _DATELINE.match(out[-1])):
             out[-1] = f"{out[-1]} {sentence}"
         else:
             out.append(sentence)

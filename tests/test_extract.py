@@ -154,3 +154,17 @@ def test_extraction_never_crashes_and_only_returns_article_text(paragraphs):
     flat = " ".join(text.split())
     for sentence in extract_sentences(text):
         assert sentence and sentence in flat
+
+
+@pytest.mark.parametrize("paragraph, expected", [
+    ("JEFFERSON CITY, Mo. — Gov. Matt Blunt has signed a broad bill. It takes effect in August.",
+     ["JEFFERSON CITY, Mo. — Gov. Matt Blunt has signed a broad bill.", "It takes effect in August."]),
+    ("Three Democrats, Sens. Robin Webb and Perry Clark, voted no on the measure.",
+     ["Three Democrats, Sens. Robin Webb and Perry Clark, voted no on the measure."]),
+    ("The county passed it in 2007 as resolution No. 07-828, which also denied services to some residents.",
+     ["The county passed it in 2007 as resolution No. 07-828, which also denied services to some residents."]),
+    ("The sheriff met Rep. Stan Lee on Monday. The bill goes to a vote in March.",
+     ["The sheriff met Rep. Stan Lee on Monday.", "The bill goes to a vote in March."]),
+])
+def test_a_title_before_a_name_does_not_end_the_sentence(paragraph, expected):
+    assert extract_sentences(paragraph) == expected
