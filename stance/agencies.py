@@ -550,6 +550,9 @@ def _anaphora(text: str, offset: int, context: ArticleContext, taken: list[tuple
             start, end = offset + match.start(), offset + match.end()
             if any(not (end <= a or start >= b) for a, b in taken):
                 continue
+            if kind in ("county", "city", "state") and re.fullmatch(r"[Tt]he\s+(?:county|city|state)", match.group()) \
+                    and _after_location(text, match.start()):
+                continue  # "in the city", "across the state": a place, not its government
             agency = context.refer(kind, start)
             if agency:
                 taken.append((start, end))

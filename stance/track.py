@@ -215,11 +215,12 @@ def _label(classes: tuple[str, ...], probabilities, min_prob: float) -> tuple[st
 
 def track(articles: Iterable[Article], model_dir: Path, min_prob: float = 0.6,
           evidence: Callable[[dict], None] | None = None, progress: Callable[[str], None] | None = None,
-          progress_every: int = 1000, classify: Callable = _classify) -> TrackResult:
+          progress_every: int = 1000, classify: Callable | None = None) -> TrackResult:
     """Read every article once and report per agency (see the module's docstring for the rules).
 
     `evidence` receives one row per (sentence, agency), confident or not, as it is labelled;
     `progress` a line every `progress_every` articles."""
+    classify = classify or _classify
     started = time.perf_counter()
     tracker = _Tracker(min_prob)
     stats = {"articles": 0, "undated": 0, "sentences": 0, "about": 0, "below": 0}
