@@ -52,9 +52,11 @@ _CAP = r"(?:[A-Z](?:[\w.\-]|['’](?!s\b))*(?:['’]s(?=\s+(?:County|Parish)))?)
 _NAME = rf"{_CAP}(?:[ \t]+(?:(?:de|du|la|del|los|las)[ \t]+)?{_CAP})*"
 _POSS = r"['’]s"
 _LOCATION = re.compile(r"\b(?:in|across|throughout|outside|near|from|to|into|at|around|within|of|through|toward|"
-                       r"towards|between|and|or|via|north|south|east|west|neighboring|nearby)\s*$", re.I)
+                       r"towards|between|via|north|south|east|west|neighboring|nearby)\s*$", re.I)
+# A federal agency named between a local one and "the department" / "the agency" may be the one meant.
 _FEDERAL_DEPARTMENT = re.compile(r"Department of (?:Homeland Security|Justice|State|Labor|Defense)|U\.S\. Department|"
-                                 r"federal department|Justice Department|Homeland Security Department")
+                                 r"federal department|Justice Department|Homeland Security|\bICE\b|\bDHS\b|"
+                                 r"Immigration and Customs Enforcement|Border Patrol|\bFBI\b|Marshals")
 
 _SHERIFF_TAIL = r"Sheriff['’]s\s+(?:Office|Department|Dept\.?)|sheriff['’]s\s+(?:office|department)|Sheriff['’]s|" \
                 r"sheriff['’]s|Sheriff|sheriff|deputies|Deputies"
@@ -71,12 +73,12 @@ _COUNTY = re.compile(
     rf"(?:\s+(?P<tail>{_SHERIFF_TAIL}|{_JAIL_TAIL}|{_POLICE_TAIL}|{_COUNTY_TAIL})\b)?"
 )
 _BOARD_OF_COUNTY = re.compile(rf"(?P<name>{_NAME})\s+(?P<tail>Board\s+of\s+County\s+(?:Supervisors|Commissioners)|"
-                              r"(?:county\s+)?(?:supervisors|commissioners))\b")
+                              r"(?:county\s+)?(?:supervisors|commissioners|board))\b")
 _CITY_SHERIFF = re.compile(rf"(?P<name>{_NAME})\s+Sheriff(?:['’]s)?\s+(?:Office|Department)\b")
 _CITY_POLICE = re.compile(rf"(?P<name>{_NAME})(?P<poss>{_POSS})?\s+(?:Metropolitan\s+|Metro\s+)?"
                           r"(?:Police\s+(?:Department|Dept\.?)|police\s+department|Police|police|PD)\b")
 _CITY_JAIL = re.compile(rf"(?P<name>{_NAME})(?P<poss>{_POSS})?\s+(?P<tail>City\s+Jail|jail|Jail)\b")
-_REGIONAL_JAIL = re.compile(rf"(?P<name>{_CAP}(?:[ \t]+{_CAP})*?)[ \t]+(?P<tail>(?:Regional|District)[ \t]+"
+_REGIONAL_JAIL = re.compile(rf"(?P<name>{_CAP}(?:[ \t]+{_CAP})*?)[ \t]+(?P<tail>(?:Regional|District)[ \t]+(?:Adult[ \t]+)?"
                             r"(?:Jail|Detention[ \t]+Center|Correctional[ \t]+Facility)(?:[ \t]+Authority)?)\b")
 _CITY_GOVERNMENT = re.compile(
     rf"(?P<name>{_NAME})(?P<poss>{_POSS})?\s+(?:City\s+Council|city\s+council|Metro\s+Council|Common\s+Council|"
@@ -84,21 +86,28 @@ _CITY_GOVERNMENT = re.compile(
     r"officials|leaders|Mayor|mayor|city\s+government|government|aldermen|council\s+members|City\s+Attorney|"
     r"city\s+attorney|administration)\b"
 )
+# What a city does when it is the subject of a sentence: "Boston will not...", "Austin passed..."
+_CITY_VERBS = (r"will|would|has|had|is|was|became|becomes|voted|votes|passed|adopted|declared|joined|ended|refused|"
+               r"declined|agreed|signed|stopped|limits|limited|bars|barred|does|did|cannot|can|could|must|should|"
+               r"remains|remained|sued|approved|rejected|officially|also|already|now|never|still|continues|plans")
 _TITLED = re.compile(r"\b(?:Sen|Rep|Gov|Mr|Ms|Mrs|Dr|Sheriff|Chief|Mayor|Councilman|Councilwoman|Judge)\.?\s+$")
 _CITY_OF = re.compile(rf"\b[Cc]ity\s+of\s+(?P<name>{_NAME})")
 _POSSESSIVE = re.compile(rf"(?P<name>{_NAME}){_POSS}\s+(?=[a-z])")
-_ACRONYMS = {"NYPD": ("New York City", "NY"), "LAPD": ("Los Angeles", "CA")}
-_ACRONYM = re.compile(r"\b(?:NYPD|LAPD)\b")
+# Police forces better known by their initials than by their city.
+_ACRONYMS = {"NYPD": ("New York City", "NY"), "LAPD": ("Los Angeles", "CA"), "NOPD": ("New Orleans", "LA"),
+             "SFPD": ("San Francisco", "CA"), "LVMPD": ("Las Vegas", "NV")}
+_ACRONYM = re.compile(r"\b(?:" + "|".join(_ACRONYMS) + r")\b")
 
 _TITLES = {
     "sheriff": r"Sheriff(?:-elect)?|Undersheriff",
     "police": r"Police\s+Chief|Chief\s+of\s+Police|Police\s+Commissioner|Chief",
     "city": r"Mayor(?:-elect)?|Councilman|Councilwoman|Council\s+member|Councilmember|Alderman|Alderwoman",
-    "county": r"County\s+Executive|County\s+Judge|County\s+Commissioner|County\s+Manager|Supervisor",
+    "county": r"County\s+Executive|County\s+Judge|County\s+Commissioner|County\s+Manager|Supervisor|Commissioner",
     "state": r"Gov\.|Governor|Lt\.\s+Gov\.|Attorney\s+General|state\s+Sen\.|state\s+Rep\.|state\s+Senator|"
              r"state\s+Representative|Assemblyman|Assemblywoman|Delegate",
 }
-_PERSON = r"(?P<person>(?:(?:[A-Z][a-z]+|[A-Z]\.)\s+){0,3}(?P<surname>(?!(?:Jr|Sr)\b)[A-Z][a-z](?:[\w\-]|['’](?!s\b))*))"
+_PERSON = (r"(?P<person>(?:(?:[A-Z][a-z]+|[A-Z]\.)\s+){0,3}(?:(?:de|De|van|Van|von|del|Del|La|le|Le)\s+)?"
+           r"(?P<surname>(?!(?:Jr|Sr)\b)[A-Z][a-z](?:[\w\-]|['’](?!s\b))*))")
 _TITLE = re.compile(r"\b(?:" + "|".join(f"(?P<{kind}>{t})" for kind, t in _TITLES.items()) + rf")\s+{_PERSON}")
 
 # Mentions that lean on the article, with the kind they refer to ("department": police or sheriff).
@@ -106,12 +115,15 @@ _ANAPHORA = [
     ("sheriff", r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Cc]ounty|[Ll]ocal)\s+(?:county\s+)?sheriff(?:['’]s)?"
                 r"(?:\s+(?:office|department|deputies))?\b|\b[Tt]he\s+Sheriff['’]s\s+(?:Office|Department)\b|"
                 r"\bSheriff['’]s\s+Office\b|\bsheriff['’]s\s+(?:office|deputies)\b"),
-    ("jail", r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Cc]ounty|[Tt]he\s+county['’]s|[Tt]he\s+city['’]s|[Tt]he\s+sheriff['’]s)"
+    ("jail", r"\b(?:[Tt]he|[Tt]hat|[Ii]ts|[Tt]heir|[Cc]ounty|[Tt]he\s+county['’]s|[Tt]he\s+city['’]s|[Tt]he\s+sheriff['’]s)"
              r"\s+(?:county\s+)?(?:jail|detention\s+center|lockup)s?\b"),
     ("police", r"\b(?:[Tt]he|[Cc]ity|[Ii]ts|[Tt]heir|[Tt]he\s+city['’]s)\s+police\s+(?:department|chief|force)\b|"
                r"\b[Tt]he\s+Police\s+Department\b|\b(?:[Tt]he\s+)?[Pp]olice\s+[Cc]hief\b|"
                r"\b(?:[Cc]ity|[Tt]he\s+city['’]s)\s+police\b|\bMetropolitan\s+Police\s+Department\b"),
     ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b"),
+    ("county police", r"\b[Cc]ounty\s+police\b"),
+    # A board or its members, when the article has named a county government for them to be.
+    ("board", r"\b[Tt]he\s+(?:board|Commissioners\s+Court|commission)\b|\b[Ss]upervisors\b|\b[Cc]ommissioners\b"),
     ("county", r"\b[Tt]he\s+county\b(?!\s+(?:jail|sheriff|line|seat))|"
                r"\b[Cc]ounty\s+(?:officials|commissioners|supervisors|leaders|board|government|executive|"
                r"administrator|attorney|council|commission|legislators|lawmakers|manager)\b|"
@@ -120,7 +132,9 @@ _ANAPHORA = [
                r"County\s+Council|commissioners|supervisors)\b"),
     ("city", r"\b[Tt]he\s+city\b(?!['’]s\s+police)|\b[Cc]ity\s+(?:officials|leaders|council|government|hall|"
              r"attorney|administrator|manager|commission|lawmakers)\b|\bCity\s+(?:Council|Hall|Commission)\b|"
-             r"\b[Tt]he\s+mayor\b|\bMetro\s+(?:Council|government)\b|\b[Tt]he\s+[Cc]ouncil\b"),
+             r"\b[Tt]he\s+mayor\b|\bMetro\s+(?:Council|government)\b|\b[Tt]he\s+[Cc]ouncil\b|"
+             r"\b[Tt]he\s+[Mm]ayor['’]s\s+[Oo]ffice\b|\b[Cc]ity\s+[Aa]ttorney['’]s\s+[Oo]ffice\b"),
+    ("district", r"\b[Tt]he\s+District\b(?!\s+(?:of|Court|Attorney|Judge))"),
     ("state", r"\b[Tt]he\s+state\b(?!\s+(?:line|of\s+the|level))|\b[Ss]tate\s+(?:officials|lawmakers|legislators|"
               r"leaders|government|agencies|legislature)\b|\b[Tt]he\s+(?:Legislature|legislature|General\s+Assembly|"
               r"governor|Governor)\b|\b[Gg]overnor['’]s\s+office\b"),
@@ -286,7 +300,7 @@ class ArticleContext:
     def refer(self, kind: str, position: int) -> Agency | None:
         """The agency of `kind` that a mention at `position` leans on: the nearest explicit one
         before it, else the first after it, else the one the article's own place implies."""
-        kinds = ("police", "sheriff") if kind == "department" else (kind,)
+        kinds = {"department": ("police", "sheriff"), "county police": ("police",), "board": ("county",)}.get(kind, (kind,))
         named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
         before = [m for m in named if m.start < position]
         after = [m for m in named if m.start >= position]
@@ -294,6 +308,20 @@ class ArticleContext:
             if before and not _FEDERAL_DEPARTMENT.search(self.text[before[-1].end:position]):
                 return before[-1].agency
             return None
+        if kind == "board":
+            # The article's own county board, before a neighbour it names for comparison.
+            home = [m for m in before + after if m.agency.state == (self.states[0] if self.states else "")]
+            pool = [m for m in before if m in home] or home or before or after
+            return pool[-1 if pool[-1].start < position else 0].agency if pool else None
+        if kind == "district":  # "the District" is Washington's own government, in a story from there
+            home = self.home_city
+            return Agency(home.name, home.state, "city") if home and home.state == "DC" else None
+        if kind == "county police":
+            named = [m for m in before + after if m.agency.name.endswith("County Police Department")]
+            if named:
+                return named[0].agency
+            county = self._county_near(position)
+            return Agency(f"{county.full} Police Department", county.state, "police") if county else None
         if kind == "state":
             # "Gov. Haley" and "the state" are the article's state, unless another was just named.
             near = [m for m in before if position - m.end < 300]
@@ -316,6 +344,8 @@ class ArticleContext:
             return Agency(self.home_city.name, self.home_city.state, "city")
         if kind == "police" and self.home_city:
             return Agency(f"{self.home_city.name} Police Department", self.home_city.state, "police")
+        if kind == "police" and county and re.search(r"\b[Cc]ounty police\b", self.text):
+            return Agency(f"{county.full} Police Department", county.state, "police")
         if kind == "state" and self.states:
             found = gazetteer.state(self.states[0])
             return Agency(found.name, found.abbr, "state") if found else None
@@ -475,15 +505,19 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
         after = text[match.end():match.end() + 2]
         if name == "Washington" and "WA" not in context.states[:1]:
             continue  # "Washington" is the federal government far more often than the state
-        if re.match(r"\s[A-Z]", after) or re.search(r"[A-Z][\w.]*\s$", text[max(0, match.start() - 20):match.start()]):
+        before = text[max(0, match.start() - 20):match.start()]
+        if re.match(r"\s[A-Z]", after) or re.search(r"[A-Z][\w.]*\s$", before):
             continue  # part of a longer proper name: "Texas Tribune", "New Mexico State"
+        if re.search(r"[A-Z][\w.]*,\s*$", before):
+            continue  # "Los Angeles, California": where, not who
         if _in_dateline(text, match.start()):
             continue
         add(match.start(), match.end(), Agency(state.name, state.abbr, "state"))
 
     if context.home_city:
         home = re.escape(context.home_city.name)
-        for match in re.finditer(rf"\b{home}\b(?!\s+[A-Z])", text):
+        for match in re.finditer(rf"(?<![DR]-)\b{home}\b(?=\s+(?:{_CITY_VERBS})\b|\s*[.,;:!?)]|\s+(?:as|into|to|and|or)\b)",
+                                 text):
             if not _after_location(text, match.start()) and not _in_dateline(text, match.start()) and \
                     not re.search(r"[A-Z][\w.]*\s$", text[max(0, match.start() - 20):match.start()]):
                 add(match.start(), match.end(), Agency(context.home_city.name, context.home_city.state, "city"),
@@ -499,7 +533,8 @@ def _preceded_by_federal(text: str, start: int) -> bool:
 
 def _in_dateline(text: str, start: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
-    return bool(_DATELINE.match(text[line_start:start + 60])) and start - line_start < 45
+    dateline = _DATELINE.match(text[line_start:start + 80])
+    return bool(dateline) and start - line_start < dateline.end()
 
 
 def _is_city_in(context: ArticleContext, name: str) -> bool:

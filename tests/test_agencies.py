@@ -63,6 +63,20 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("LITTLE ROCK, Ark. — Mayor Mark Stodola said the city welcomes everyone.\nStodola said officers are not agents.",
      2, None, {("Little Rock", "AR", "city")}),
     ("SEATTLE — It rained in the city on Tuesday, residents said.", 1, None, set()),
+    # A board and its members are the county government the article named.
+    ("ARLINGTON, Va. — The Arlington board voted to leave Secure Communities.", 1, None,
+     {("Arlington County", "VA", "county")}),
+    ("The Prince William Board of County Supervisors met Tuesday.\nSupervisors voted to keep the policy.", 2, "VA",
+     {("Prince William County", "VA", "county")}),
+    # "County police" and its chief, in a county that has its own force.
+    ("PRINCE WILLIAM COUNTY, Va. — County police will check status.\nPolice Chief Charlie Deane said officers are ready.",
+     2, None, {("Prince William County Police Department", "VA", "police")}),
+    # A list of governments, and the city as a place ("Los Angeles, California").
+    ("CHICAGO — The suit targeted Illinois, Chicago and Cook County sanctuary laws.", 1, None,
+     {("Illinois", "IL", "state"), ("Chicago", "IL", "city"), ("Cook County", "IL", "county")}),
+    ("Los Angeles, California – The LAPD said it will not help deport anyone.", 1, None,
+     {("Los Angeles Police Department", "CA", "police")}),
+    ("WASHINGTON — The District will not honor detainers without a warrant.", 1, None, {("Washington", "DC", "city")}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
