@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,7 +63,13 @@ class Roster:
     rows: int
 
     def status(self, agency: Agency) -> list[Agreement]:
-        return self.agreements.get(agency, [])
+        """The agency's own agreements; for a county jail, its sheriff's too, since the sheriff
+        signs for the jail ("Salt Lake County Jail" is run by the Salt Lake County Sheriff)."""
+        own = self.agreements.get(agency, [])
+        county = re.match(r"(.+ (?:County|Parish)) ", agency.name)
+        if agency.kind == "jail" and county:
+            own = own + self.agreements.get(Agency(f"{county.group(1)} Sheriff's Office", agency.state, "sheriff"), [])
+        return own
 
 
 def read_roster(path: Path) -> Roster:

@@ -303,3 +303,7 @@ def test_the_shipped_roster_resolves(tmp_path):
     assert roster.rows == 571 and len(roster.unmatched) < 50
     colbert = roster.status(Agency("Colbert County Sheriff's Office", "AL", "sheriff"))
     assert sorted(a.support for a in colbert) == ["Jail Enforcement Model", "Warrant Service Officer"]
+    # A county jail is on the roster through the sheriff who runs it.
+    jail = roster.status(Agency("Etowah County Jail", "AL", "jail"))
+    assert [(a.agency, a.support, a.signed) for a in jail] == [("Etowah County Sheriff's Office", "Jail Enforcement Model",
+                                                                 "2020-06-09")]
