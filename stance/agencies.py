@@ -387,6 +387,12 @@ def _trim(match, group: str, resolve):
         result = resolve(candidate)
         if result:
             return start, result
+        # A consolidated government's double name: "Athens-Clarke County" is Clarke County.
+        head, dash, tail = candidate.partition("-")
+        if dash and " " not in head and tail[:1].isupper():
+            result = resolve(tail)
+            if result:
+                return start + len(head) + 1, result
     return None, None
 
 

@@ -57,7 +57,7 @@ def _classify(model_dir: Path, texts: list[str]):
     return tuple(model.classes), model.predict_proba(list(texts))
 
 
-@dataclass
+@dataclass(slots=True)
 class Evidence:
     """One sentence about one agency, as the evidence file lists it."""
 
@@ -75,9 +75,11 @@ class Evidence:
                 "date": self.date.isoformat() if self.date else "", "source": self.source, "sentence": self.sentence}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Bucket:
-    """What the articles of one date (or the undated ones) say about one agency."""
+    """What the articles of one date (or the undated ones) say about one agency. The best
+    neutral sentence is kept only while the bucket has no directional one: it can then never
+    be the evidence of a stance, nor the bucket's point on the timeline."""
 
     score: float = 0.0
     directional: int = 0
@@ -158,10 +160,14 @@ class _Tracker:
                 if label in DIRECTIONS:
                     bucket.directional += 1
                     bucket.score += proba[label] if label == "cooperate" else -proba[label]
+                if label == "neutral" and bucket.directional:
+                    continue
                 best = bucket.best.get(label)
                 if best is None or proba[label] > best.probability:
                     bucket.best[label] = Evidence(text, proba[label], label, article.url, article.date,
                                                   article.source, number, article.title)
+            if bucket.directional:
+                bucket.best.pop("neutral", None)
 
     def reports(self) -> list[AgencyReport]:
         return [self._report(agency, buckets) for agency, buckets in sorted(self.buckets.items(),

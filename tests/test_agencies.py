@@ -77,6 +77,8 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("Los Angeles, California – The LAPD said it will not help deport anyone.", 1, None,
      {("Los Angeles Police Department", "CA", "police")}),
     ("WASHINGTON — The District will not honor detainers without a warrant.", 1, None, {("Washington", "DC", "city")}),
+    ("ATHENS, Ga. — Athens-Clarke County commissioners voted to limit cooperation.", 1, None,
+     {("Clarke County", "GA", "county")}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
