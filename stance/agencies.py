@@ -58,11 +58,11 @@ _FEDERAL_DEPARTMENT = re.compile(r"Department of (?:Homeland Security|Justice|St
                                  r"federal department|Justice Department|Homeland Security|\bICE\b|\bDHS\b|"
                                  r"Immigration and Customs Enforcement|Border Patrol|\bFBI\b|Marshals")
 
-_SHERIFF_TAIL = r"Sheriff['’]s\s+(?:Office|Department|Dept\.?)|sheriff['’]s\s+(?:office|department)|Sheriff['’]s|" \
+_SHERIFF_TAIL = r"Sheriff['’]?s\s+(?:Office|Department|Dept\.?)|sheriff['’]s\s+(?:office|department)|Sheriff['’]s|" \
                 r"sheriff['’]s|Sheriff|sheriff|deputies|Deputies"
 _JAIL_TAIL = r"(?:Adult\s+)?(?:Jail|jail|Detention\s+(?:Center|Facility)|detention\s+(?:center|facility)|" \
              r"Correctional\s+(?:Facility|Center|Institution)|Corrections\s+(?:Center|Department)|" \
-             r"Department\s+of\s+Corrections?|Justice\s+Center|lockup)"
+             r"(?:Department|Division)\s+of\s+Corrections?|Criminal\s+Justice\s+Authority|Justice\s+Center|lockup)"
 _POLICE_TAIL = r"Police\s+(?:Department|Dept\.?)|police\s+department|Police|police"
 _COUNTY_TAIL = r"Board\s+of\s+(?:County\s+)?(?:Supervisors|Commissioners)|Commissioners\s+Court|Commission(?:ers)?|" \
                r"commission(?:ers)?|Council|council|Executive|executive|Legislature|legislators|Board|board|" \
@@ -578,7 +578,7 @@ def _county_agency(county: gazetteer.County, tail: str | None) -> Agency | None:
         return _sheriff(county)
     if "police" in lowered:
         return Agency(f"{county.full} Police Department", county.state, "police")
-    if any(w in lowered for w in ("jail", "detention", "correction", "justice center", "lockup")):
+    if any(w in lowered for w in ("jail", "detention", "correction", "justice", "lockup")):
         own = "Jail" if lowered in ("jail", "lockup") else _title_case(words.title().replace("Of", "of"))
         return Agency(f"{county.full} {own}", county.state, "jail")
     return Agency(county.full, county.state, "county")

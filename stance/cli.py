@@ -461,7 +461,8 @@ def track(
         from stance.roster import read_roster
 
         checked = read_roster(roster)
-    with output_stream(str(evidence) if evidence else None) if evidence else _no_output() as evidence_stream:
+    # Both files are staged and renamed into place only when complete; no --evidence, no file.
+    with (output_stream(str(evidence)) if evidence else _no_output()) as evidence_stream:
         write_evidence = None
         if evidence_stream is not None:
             evidence_writer = csv.DictWriter(evidence_stream, fieldnames=EVIDENCE_COLUMNS, lineterminator="\n")

@@ -21,17 +21,18 @@ COLOURS = {"cooperate": "#1b7837", "decline": "#c2410c", "neutral": "#8c8c8c"}
 _WIDTH, _HEIGHT, _PAD = 560, 46, 14
 
 _CSS = """
-body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:78rem;
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5rem auto;max-width:92rem;
 padding:0 1rem;color:#1f2328}
 h1{font-size:1.5rem;margin:0 0 .3rem}p.summary{color:#57606a;margin:0 0 1rem}
-table{border-collapse:collapse;width:100%;font-size:.9rem}th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;
+table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{border-bottom:1px solid #d0d7de;padding:.3rem .4rem;
 text-align:left;vertical-align:top}th{background:#f6f8fa;cursor:pointer;user-select:none;white-space:nowrap;
 position:sticky;top:0}th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 td.date{white-space:nowrap}td.num{text-align:right;font-variant-numeric:tabular-nums}.stance{font-weight:600}.cooperate{color:#1b7837}
-.decline{color:#c2410c}.neutral{color:#6e7781}.lead{color:#8250df}section.agency{border-top:2px solid #d0d7de;
+.decline{color:#c2410c}.neutral{color:#6e7781}.lead{color:#8250df}td.lead{min-width:15rem}
+td.roster{white-space:nowrap}div.scroll{overflow-x:auto}section.agency{border-top:2px solid #d0d7de;
 margin-top:1.4rem;padding-top:.6rem}section.agency h2{font-size:1.1rem;margin:0}.meta{color:#57606a;font-size:.85rem}
 ol.evidence{font-size:.88rem;padding-left:1.3rem}ol.evidence li{margin:.25rem 0}.legend span{margin-right:1rem}
-svg.timeline{display:block;margin:.4rem 0}svg text{font-size:10px;fill:#57606a}
+svg.timeline{display:block;margin:.4rem 0}svg.spark{display:block}svg text{font-size:10px;fill:#57606a}
 """
 
 _SCRIPT = """
@@ -76,7 +77,7 @@ _SCRIPT = """
 _COLUMNS = [("agency", "agency", "text"), ("state", "state", "text"), ("kind", "kind", "text"),
             ("stance", "stance", "text"), ("since", "since", "text"), ("last_seen", "last seen", "text"),
             *((label, label, "number") for label in LABELS), ("articles", "articles", "number"),
-            ("reversals", "reversals", "number")]
+            ("reversals", "reversals", "number"), ("timeline", "timeline", "text")]
 
 
 def _e(value) -> str:
@@ -93,45 +94,49 @@ def _link(url: str, text: str) -> str:
     return _e(text)
 
 
-def _timeline(report: AgencyReport, first: dt.date, last: dt.date) -> str:
-    """Inline SVG: one dot per reported date (colour = position, size = articles), runs joined."""
+def _timeline(report: AgencyReport, first: dt.date, last: dt.date, small: bool = False) -> str:
+    """Inline SVG: one dot per reported date (colour = position, size = articles), runs joined;
+    `small` is the table's sparkline, on the same time axis as the large one."""
+    width, height, pad, y = (120, 18, 5, 9) if small else (_WIDTH, _HEIGHT, _PAD, 20)
     span = max((last - first).days, 1)
 
     def x(date: str) -> float:
-        return _PAD + (_WIDTH - 2 * _PAD) * (dt.date.fromisoformat(date) - first).days / span
+        return pad + (width - 2 * pad) * (dt.date.fromisoformat(date) - first).days / span
 
     points = report.timeline
-    parts = [f'<svg class="timeline" role="img" width="{_WIDTH}" height="{_HEIGHT}" viewBox="0 0 {_WIDTH} {_HEIGHT}" '
-             f'aria-label="timeline of {_e(report.agency.name)}">',
-             f'<line x1="{_PAD}" y1="20" x2="{_WIDTH - _PAD}" y2="20" stroke="#d0d7de"/>',
-             f'<text x="{_PAD}" y="{_HEIGHT - 4}">{first.isoformat()}</text>',
-             f'<text x="{_WIDTH - _PAD}" y="{_HEIGHT - 4}" text-anchor="end">{last.isoformat()}</text>']
+    parts = [f'<svg class="{"spark" if small else "timeline"}" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" aria-label="timeline of {_e(report.agency.name)}">',
+             f'<line x1="{pad}" y1="{y}" x2="{width - pad}" y2="{y}" stroke="#d0d7de"/>']
+    if not small:
+        parts += [f'<text x="{pad}" y="{height - 4}">{first.isoformat()}</text>',
+                  f'<text x="{width - pad}" y="{height - 4}" text-anchor="end">{last.isoformat()}</text>']
     directional = [p for p in points if p["position"] != "neutral"]
     for a, b in zip(directional, directional[1:]):
         if a["position"] == b["position"]:
-            parts.append(f'<line x1="{x(a["date"]):.1f}" y1="20" x2="{x(b["date"]):.1f}" y2="20" '
-                         f'stroke="{COLOURS[a["position"]]}" stroke-width="3"/>')
+            parts.append(f'<line x1="{x(a["date"]):.1f}" y1="{y}" x2="{x(b["date"]):.1f}" y2="{y}" '
+                         f'stroke="{COLOURS[a["position"]]}" stroke-width="{2 if small else 3}"/>')
     for point in points:
-        radius = min(3 + 1.5 * point["articles"], 9)
+        radius = min(2 + point["articles"], 5) if small else min(3 + 1.5 * point["articles"], 9)
         best = point["best"]["text"] if point.get("best") else ""
-        parts.append(f'<circle class="point {point["position"]}" data-date="{point["date"]}" cx="{x(point["date"]):.1f}" '
-                     f'cy="20" r="{radius:.1f}" fill="{COLOURS[point["position"]]}" fill-opacity="0.85">'
+        parts.append(f'<circle class="{"dot" if small else "point"} {point["position"]}" data-date="{point["date"]}" '
+                     f'cx="{x(point["date"]):.1f}" cy="{y}" r="{radius:.1f}" fill="{COLOURS[point["position"]]}" fill-opacity="0.85">'
                      f'<title>{_e(point["date"])}: {_e(point["position"])}, {point["articles"]} article(s). '
                      f'{_e(best[:200])}</title></circle>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def _row(report: AgencyReport) -> str:
+def _row(report: AgencyReport, first: dt.date | None, last: dt.date | None) -> str:
     r = report.row()
     cells = [f'<td data-sort="{_e(report.agency.name)}"><a href="#{_anchor(report)}">{_e(report.agency.name)}</a></td>',
              f"<td>{_e(r['state'])}</td>", f"<td>{_e(r['kind'])}</td>",
              f'<td class="stance {_e(report.stance)}">{_e(report.stance)}</td>',
              f'<td class="date">{_e(r["since"])}</td>', f'<td class="date">{_e(r["last_seen"])}</td>',
              *(f'<td class="num">{report.counts[label]}</td>' for label in LABELS),
-             f'<td class="num">{report.articles}</td>', f'<td class="num">{len(report.reversals)}</td>']
+             f'<td class="num">{report.articles}</td>', f'<td class="num">{len(report.reversals)}</td>',
+             f'<td data-sort="{_e(r["since"])}">{_timeline(report, first, last, small=True) if report.timeline else ""}</td>']
     if report.roster:
-        cells.append(f"<td>{_e(report.roster.get('roster', ''))}</td>")
+        cells.append(f'<td class="roster">{_e(report.roster.get("roster", ""))}</td>')
         cells.append(f'<td class="lead">{_e(report.roster.get("lead", ""))}</td>')
     return "<tr>" + "".join(cells) + "</tr>"
 
@@ -181,8 +186,8 @@ def render(result: TrackResult, title: str = "stance track") -> str:
         f"<h1>{_e(title)}</h1>", f'<p class="summary">{_e(summary)}</p>',
         f'<p class="legend meta">{legend} · a dot per date an agency was reported, sized by articles; '
         "a bar joins dates of one position.</p>",
-        f'<table id="agencies"><thead><tr>{header}</tr></thead><tbody>',
-        *(_row(r) for r in result.agencies), "</tbody></table>",
+        f'<div class="scroll"><table id="agencies"><thead><tr>{header}</tr></thead><tbody>',
+        *(_row(r, first, last) for r in result.agencies), "</tbody></table></div>",
         *(_section(r, first, last) for r in result.agencies),
         f'<script type="application/json" id="track-summary">{data}</script>',
         f"<script>{_SCRIPT}</script>", "</body></html>", ""])
