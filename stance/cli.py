@@ -534,6 +534,101 @@ def serve(
     server.run(server.create_app(shared, limits), sock)
 
 
+@command
+def track(
+    articles: list[Path] = typer.Argument(..., help="Articles: .jsonl or .csv (field 'text'; url or id, date, title, "
+                                                    "state when present) or text files (with --manifest)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the per-agency table here instead of stdout."),
+    fmt: str = typer.Option("csv", "--format", help="csv, jsonl or html (one self-contained page)."),
+    min_prob: float = typer.Option(0.6, "--min-prob", min=0.0, max=1.0, callback=_finite,
+                                   help="Sentences whose top probability is below this count toward nothing "
+                                        "(they stay in the --evidence file)."),
+    evidence: Optional[Path] = typer.Option(None, "--evidence", help="Write every (sentence, agency) pair here (CSV)."),
+    roster: Optional[Path] = typer.Option(None, "--roster", help="ICE's 287(g) participating-agencies CSV to check against."),
+    manifest: Optional[Path] = typer.Option(None, "--manifest", help="For text files: a CSV with columns file,url,date."),
+    model: Path = ModelOption,
+    progress_every: int = typer.Option(1000, "--progress-every", min=1, help="A progress line on stderr every N articles."),
+    raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are; by default a cell starting "
+                                 "with = + - @ gets a leading ' so spreadsheets show it as text."),
+) -> None:
+    """Which agency cooperates or declines, since when, with the evidence: from a pile of articles."""
+    import csv
+
+    from stance.api import load
+    from stance.articles import read_articles, read_manifest
+    from stance.outputs import SafeCSV, output_stream
+    from stance.track import EVIDENCE_COLUMNS, roster_columns, track as run_track
+
+    if fmt not in ("csv", "jsonl", "html"):
+        raise UsageError(f"--format {fmt!r}: choose one of csv, jsonl, html.")
+    loaded = load(model)  # a missing or damaged model fails before any article is read
+    entries = read_manifest(manifest) if manifest else None
+    checked = None
+    if roster:
+        from stance.roster import read_roster
+
+        checked = read_roster(roster)
+    # Both files are staged and renamed into place only when complete; no --evidence, no file.
+    inputs = [*articles, manifest, roster, *_model_files(loaded)]
+    with (output_stream(str(evidence), inputs, "--evidence") if evidence else _no_output()) as evidence_stream:
+        write_evidence = None
+        if evidence_stream is not None:
+            evidence_writer = SafeCSV(csv.DictWriter(evidence_stream, fieldnames=EVIDENCE_COLUMNS, lineterminator="\n"),
+                                      raw_csv)
+            evidence_writer.writeheader()
+            write_evidence = evidence_writer.writerow
+        result = run_track(read_articles(articles, entries), loaded, min_prob, evidence=write_evidence, progress=say,
+                           progress_every=progress_every)
+        if checked:
+            for report in result.agencies:
+                report.roster = roster_columns(report, checked.status(report.agency), _roster_date(roster))
+        with output_stream(str(out) if out else None, [*inputs, evidence], "--out") as stream:
+            _write_track(stream, result, fmt, raw_csv)
+    say(f"{result.articles:,} articles ({result.undated:,} undated), {result.sentences:,} sentences, "
+        f"{result.sentences_about_agencies:,} about an agency ({result.below_min_prob:,} below --min-prob "
+        f"{min_prob}): {len(result.agencies):,} agencies in {result.seconds:.1f} s"
+        + (f"; roster: {len(checked.agreements)} agencies from {checked.rows} rows, {len(checked.unmatched)} rows "
+           f"not resolved, {sum(bool(r.roster.get('lead')) for r in result.agencies)} leads" if checked else "")
+        + (f"; written to {out}" if out else ""))
+
+
+def _no_output():
+    import contextlib
+
+    return contextlib.nullcontext(None)
+
+
+def _roster_date(path: Path) -> str:
+    import re
+
+    found = re.search(r"\d{4}-\d{2}-\d{2}", path.name)
+    return found.group() if found else ""
+
+
+def _write_track(stream, result, fmt: str, raw_csv: bool = False) -> None:
+    import csv
+
+    if fmt == "html":
+        from stance.track_html import render
+
+        stream.write(render(result))
+        return
+    rows = [report.row() for report in result.agencies]
+    if fmt == "jsonl":
+        for report, row in zip(result.agencies, rows):
+            row["reversals"] = report.reversals
+            stream.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    from stance.track import row_columns
+
+    from stance.outputs import SafeCSV
+
+    writer = SafeCSV(csv.DictWriter(stream, fieldnames=row_columns(bool(result.agencies and result.agencies[0].roster)),
+                                    lineterminator="\n"), raw_csv)
+    writer.writeheader()
+    writer.writerows(rows)
+
+
 def main() -> None:
     """Entry point of the `stance` command."""
     import signal

@@ -226,7 +226,7 @@ def test_installed_command_streams_stdin_line_by_line(model_dir, tmp_path):
 
 
 @pytest.mark.parametrize("command", ["extract", "validate", "train", "evaluate", "predict", "explain", "suggest",
-                                     "learning-curve", "serve"])
+                                     "learning-curve", "serve", "track"])
 def test_every_command_starts(command):
     result = subprocess.run([sys.executable, "-m", "stance", command, "--help"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -241,7 +241,7 @@ def test_every_command_is_documented_in_the_readme():
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = typer.main.get_command(app).commands
-    assert len(commands) == 9
+    assert len(commands) == 10
     for name in commands:
         assert f"stance {name}" in readme, name
 

@@ -1,0 +1,653 @@
+"""Who a sentence is about: the local and state agencies and governments it names, each
+resolved to one canonical agency with its state.
+
+A mention is found by its shape and checked against the gazetteer (stance.gazetteer):
+"<County> County Sheriff's Office", "<City> police", "the county board", "Sheriff Gonzalez",
+"Nashville's jail", "Texas lawmakers". Mentions that lean on the article ("the sheriff", "the
+county", "the department", "the mayor", a surname that a title introduced earlier) resolve to
+the agency of that kind the article names nearest before them (or, failing that, after them);
+"the sheriff" of an article that names only a county is that county's sheriff. The article's
+state (its dateline, a state the caller knows, or the state it names most) decides which state's
+"Lee County" or "Salem" is meant. Federal agencies (ICE, DHS, the Border Patrol) are not tracked.
+
+Canonical names: "<County> County Sheriff's Office" (Parish in Louisiana), "<City> Police
+Department" ("<County> County Police Department" for a county force), jails and corrections by
+their own name ("<County> County Jail", "Florida Department of Corrections"), county government
+"<County> County", city government "<City>", state government the state's name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from stance import gazetteer
+
+KINDS = ("sheriff", "police", "jail", "county", "city", "state")
+
+
+@dataclass(frozen=True, order=True)
+class Agency:
+    """One tracked agency or government: canonical name, state (postal code) and kind."""
+
+    name: str
+    state: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    agency: Agency
+    explicit: bool  # named outright, as opposed to leaning on the article
+    county: str = ""  # the county it belongs to, when known (for "the county" and "the sheriff")
+    city: str = ""
+
+
+# A capitalised word; an apostrophe-s ends it ("Nashville's") except in "Prince George's County".
+_CAP = r"(?:[A-Z](?:[\w.\-]|['’](?!s\b))*(?:['’]s(?=\s+(?:County|Parish)))?)"
+_NAME = rf"{_CAP}(?:[ \t]+(?:(?:de|du|la|del|los|las)[ \t]+)?{_CAP})*"
+_POSS = r"['’]s"
+_LOCATION = re.compile(r"\b(?:in|across|throughout|outside|near|from|to|into|at|around|within|of|through|toward|"
+                       r"towards|between|via|north|south|east|west|neighboring|nearby)\s*$", re.I)
+# A federal agency named between a local one and "the department" / "the agency" may be the one meant.
+_FEDERAL_DEPARTMENT = re.compile(r"Department of (?:Homeland Security|Justice|State|Labor|Defense)|U\.S\. Department|"
+                                 r"federal department|Justice Department|Homeland Security|\bICE\b|\bDHS\b|"
+                                 r"Immigration and Customs Enforcement|Border Patrol|\bFBI\b|Marshals")
+
+_SHERIFF_TAIL = r"Sheriff['’]?s\s+(?:Office|Department|Dept\.?)|sheriff['’]s\s+(?:office|department)|Sheriff['’]s|" \
+                r"sheriff['’]s|Sheriff|sheriff|deputies|Deputies"
+_JAIL_TAIL = r"(?:Adult\s+)?(?:Jail|jail|Detention\s+(?:Center|Facility)|detention\s+(?:center|facility)|" \
+             r"Correctional\s+(?:Facility|Center|Institution)|Corrections\s+(?:Center|Department)|" \
+             r"(?:Department|Division)\s+of\s+Corrections?|Criminal\s+Justice\s+Authority|Justice\s+Center|lockup)"
+_POLICE_TAIL = r"Police\s+(?:Department|Dept\.?)|police\s+department|Police|police"
+_COUNTY_TAIL = r"Board\s+of\s+(?:County\s+)?(?:Supervisors|Commissioners)|Commissioners\s+Court|Commission(?:ers)?|" \
+               r"commission(?:ers)?|Council|council|Executive|executive|Legislature|legislators|Board|board|" \
+               r"supervisors|Supervisors|government|officials|leaders|Judge|[Aa]dministrator|[Mm]anager|" \
+               r"Attorney|attorney|Mayor|mayor"
+_COUNTY = re.compile(
+    rf"(?P<name>{_NAME})\s+(?P<unit>County|Parish|Borough)\b(?P<poss>{_POSS})?"
+    rf"(?:\s+(?P<tail>{_SHERIFF_TAIL}|{_JAIL_TAIL}|{_POLICE_TAIL}|{_COUNTY_TAIL})\b)?"
+)
+_BOARD_OF_COUNTY = re.compile(rf"(?P<name>{_NAME})\s+(?P<tail>Board\s+of\s+County\s+(?:Supervisors|Commissioners)|"
+                              r"(?:county\s+)?(?:supervisors|commissioners|board))\b")
+_CITY_SHERIFF = re.compile(rf"(?P<name>{_NAME})\s+Sheriff(?:['’]s)?\s+(?:Office|Department)\b")
+_CITY_POLICE = re.compile(rf"(?P<name>{_NAME})(?P<poss>{_POSS})?\s+(?:Metropolitan\s+|Metro\s+)?"
+                          r"(?:Police\s+(?:Department|Dept\.?)|police\s+department|Police|police|PD)\b")
+_CITY_JAIL = re.compile(rf"(?P<name>{_NAME})(?P<poss>{_POSS})?\s+(?P<tail>City\s+Jail|jail|Jail)\b")
+_REGIONAL_JAIL = re.compile(rf"(?P<name>{_CAP}(?:[ \t]+{_CAP})*?)[ \t]+(?P<tail>(?:Regional|District)[ \t]+(?:Adult[ \t]+)?"
+                            r"(?:Jail|Detention[ \t]+Center|Correctional[ \t]+Facility)(?:[ \t]+Authority)?)\b")
+_CITY_GOVERNMENT = re.compile(
+    rf"(?P<name>{_NAME})(?P<poss>{_POSS})?\s+(?:City\s+Council|city\s+council|Metro\s+Council|Common\s+Council|"
+    r"Board\s+of\s+Aldermen|City\s+Commission|city\s+commission|Council|council|City\s+Hall|city\s+officials|"
+    r"officials|leaders|Mayor|mayor|city\s+government|government|aldermen|council\s+members|City\s+Attorney|"
+    r"city\s+attorney|administration)\b"
+)
+# What a city does when it is the subject of a sentence: "Boston will not...", "Austin passed..."
+_CITY_VERBS = (r"will|would|has|had|is|was|became|becomes|voted|votes|passed|adopted|declared|joined|ended|refused|"
+               r"declined|agreed|signed|stopped|limits|limited|bars|barred|does|did|cannot|can|could|must|should|"
+               r"remains|remained|sued|approved|rejected|officially|also|already|now|never|still|continues|plans")
+_TITLED = re.compile(r"\b(?:Sen|Rep|Gov|Mr|Ms|Mrs|Dr|Sheriff|Chief|Mayor|Councilman|Councilwoman|Judge)\.?\s+$")
+_CITY_OF = re.compile(rf"\b[Cc]ity\s+of\s+(?P<name>{_NAME})")
+_POSSESSIVE = re.compile(rf"(?P<name>{_NAME}){_POSS}\s+(?=[a-z])")
+# Police forces better known by their initials than by their city.
+_ACRONYMS = {"NYPD": ("New York City", "NY"), "LAPD": ("Los Angeles", "CA"), "NOPD": ("New Orleans", "LA"),
+             "SFPD": ("San Francisco", "CA"), "LVMPD": ("Las Vegas", "NV")}
+_ACRONYM = re.compile(r"\b(?:" + "|".join(_ACRONYMS) + r")\b")
+
+_TITLES = {
+    "sheriff": r"Sheriff(?:-elect)?|Undersheriff",
+    "police": r"Police\s+Chief|Chief\s+of\s+Police|Police\s+Commissioner|Chief",
+    "city": r"Mayor(?:-elect)?|Councilman|Councilwoman|Council\s+member|Councilmember|Alderman|Alderwoman",
+    "county": r"County\s+Executive|County\s+Judge|County\s+Commissioner|County\s+Manager|Supervisor|Commissioner",
+    "state": r"Gov\.|Governor|Lt\.\s+Gov\.|Attorney\s+General|state\s+Sen\.|state\s+Rep\.|state\s+Senator|"
+             r"state\s+Representative|Assemblyman|Assemblywoman|Delegate",
+}
+_PERSON = (r"(?P<person>(?:(?:[A-Z][a-z]+|[A-Z]\.)\s+){0,3}(?:(?:de|De|van|Van|von|del|Del|La|le|Le)\s+)?"
+           r"(?P<surname>(?!(?:Jr|Sr)\b)[A-Z][a-z](?:[\w\-]|['’](?!s\b))*))")
+_TITLE = re.compile(r"\b(?:" + "|".join(f"(?P<{kind}>{t})" for kind, t in _TITLES.items()) + rf")\s+{_PERSON}")
+
+# Mentions that lean on the article, with the kind they refer to ("department": police or sheriff).
+_ANAPHORA = [
+    ("sheriff", r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Cc]ounty|[Ll]ocal)\s+(?:county\s+)?sheriff(?:['’]s)?"
+                r"(?:\s+(?:office|department|deputies))?\b|\b[Tt]he\s+Sheriff['’]s\s+(?:Office|Department)\b|"
+                r"\bSheriff['’]s\s+Office\b|\bsheriff['’]s\s+(?:office|deputies)\b"),
+    ("jail", r"\b(?:[Tt]he|[Tt]hat|[Ii]ts|[Tt]heir|[Cc]ounty|[Tt]he\s+county['’]s|[Tt]he\s+city['’]s|[Tt]he\s+sheriff['’]s)"
+             r"\s+(?:county\s+)?(?:jail|detention\s+center|lockup)s?\b"),
+    ("police", r"\b(?:[Tt]he|[Cc]ity|[Ii]ts|[Tt]heir|[Tt]he\s+city['’]s)\s+police\s+(?:department|chief|force)\b|"
+               r"\b[Tt]he\s+Police\s+Department\b|\b(?:[Tt]he\s+)?[Pp]olice\s+[Cc]hief\b|"
+               r"\b(?:[Cc]ity|[Tt]he\s+city['’]s)\s+police\b|\bMetropolitan\s+Police\s+Department\b"),
+    ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b"),
+    ("county police", r"\b[Cc]ounty\s+police\b"),
+    # A board or its members, when the article has named a county government for them to be.
+    ("board", r"\b[Tt]he\s+(?:board|Commissioners\s+Court|commission)\b|\b[Ss]upervisors\b|\b[Cc]ommissioners\b"),
+    ("county", r"\b[Tt]he\s+county\b(?!\s+(?:jail|sheriff|line|seat))|"
+               r"\b[Cc]ounty\s+(?:officials|commissioners|supervisors|leaders|board|government|executive|"
+               r"administrator|attorney|council|commission|legislators|lawmakers|manager)\b|"
+               r"\b[Tt]he\s+(?:Board\s+of\s+(?:County\s+)?(?:Supervisors|Commissioners)|"
+               r"board\s+of\s+(?:county\s+)?(?:supervisors|commissioners)|County\s+Commission|County\s+Board|"
+               r"County\s+Council|commissioners|supervisors)\b"),
+    ("city", r"\b[Tt]he\s+city\b(?!['’]s\s+police)|\b[Cc]ity\s+(?:officials|leaders|council|government|hall|"
+             r"attorney|administrator|manager|commission|lawmakers)\b|\bCity\s+(?:Council|Hall|Commission)\b|"
+             r"\b[Tt]he\s+mayor\b|\bMetro\s+(?:Council|government)\b|\b[Tt]he\s+[Cc]ouncil\b|"
+             r"\b[Tt]he\s+[Mm]ayor['’]s\s+[Oo]ffice\b|\b[Cc]ity\s+[Aa]ttorney['’]s\s+[Oo]ffice\b"),
+    ("district", r"\b[Tt]he\s+District\b(?!\s+(?:of|Court|Attorney|Judge))"),
+    ("state", r"\b[Tt]he\s+state\b(?!\s+(?:line|of\s+the|level))|\b[Ss]tate\s+(?:officials|lawmakers|legislators|"
+              r"leaders|government|agencies|legislature)\b|\b[Tt]he\s+(?:Legislature|legislature|General\s+Assembly|"
+              r"governor|Governor)\b|\b[Gg]overnor['’]s\s+office\b"),
+]
+_ANAPHORA_RE = [(kind, re.compile(pattern)) for kind, pattern in _ANAPHORA]
+_DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z.'’\- ]+?)(?:,\s*(?P<state>[A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+)?))?"
+                       r"\s*(?:\([^)]{1,40}\))?\s*(?:—|–|--)\s", re.M)
+_STATE_DEPARTMENT = (r"(?:Department\s+of\s+)?State\s+Police|State\s+Patrol|Highway\s+Patrol|Department\s+of\s+Public\s+Safety|"
+                     r"Department\s+of\s+Law\s+Enforcement|Department\s+of\s+(?:Corrections?|Correction|"
+                     r"Rehabilitation\s+and\s+Correction|Criminal\s+Justice)|National\s+Guard")
+_STATE_GOVERNMENT = (r"Legislature|legislature|General\s+Assembly|House|Senate|lawmakers|legislators|Gov\.|Governor|"
+                     r"governor|Attorney\s+General|attorney\s+general|officials|Republicans|Democrats|government|"
+                     r"law|leaders")
+
+
+@lru_cache(maxsize=None)
+def _state_patterns():
+    names = "|".join(re.escape(n) for n in gazetteer.state_names())
+    department = re.compile(rf"\b(?P<state>{names})\s+(?P<tail>{_STATE_DEPARTMENT})\b")
+    government = re.compile(rf"\b(?P<state>{names})(?P<poss>{_POSS})?\s+(?P<tail>{_STATE_GOVERNMENT})\b")
+    bare = re.compile(rf"\b(?P<state>{names})(?P<poss>{_POSS})?\b")
+    return department, government, bare
+
+
+def _title_case(text: str) -> str:
+    return " ".join(w if not w.isupper() or len(w) <= 2 and "." not in w else w.title() for w in text.split())
+
+
+def _words_with_offsets(text: str, start: int) -> list[tuple[int, str]]:
+    return [(start + m.start(), m.group()) for m in re.finditer(r"\S+", text)]
+
+
+class ArticleContext:
+    """What one article tells the resolver: its state, its dateline place, and every agency it
+    names outright, with positions, so a later "the sheriff" finds the sheriff it means."""
+
+    def __init__(self, text: str, state: str | None = None):
+        self.text = text
+        self.states: list[str] = []
+        self.home_city: gazetteer.Place | None = None
+        self.home_county: gazetteer.County | None = None
+        self._cursor = 0
+        known = gazetteer.state(state) if state else None
+        self._read_dateline(known)
+        named = self._named_states()
+        for code in ([known.abbr] if known else []) + [c for c, _ in named.most_common()]:
+            if code not in self.states:
+                self.states.append(code)
+        if self.home_city and self.home_city.state not in self.states:
+            self.states.insert(0 if not known else 1, self.home_city.state)
+        self.people: dict[str, Agency] = {}
+        self.mentions: list[Mention] = _explicit(text, 0, self)
+        if self.home_county is None:
+            self.home_county = self._most_named_county()
+        self._bind_people()
+
+    # -- the article as a whole -------------------------------------------------------------
+    def _read_dateline(self, known: gazetteer.State | None) -> None:
+        match = _DATELINE.search(self.text[:3000])
+        if not match:
+            return
+        place = _title_case(match.group("place").strip())
+        named = gazetteer.state_named(match.group("state")) if match.group("state") else None
+        code = named.abbr if named else (known.abbr if known else None)
+        county = re.match(r"(.+)\s+(County|Parish|Borough)$", place)
+        if county:
+            found = gazetteer.counties(county.group(1), code) if code else []
+            if found:
+                self.home_county = found[0]
+                self.states.append(found[0].state)
+            return
+        found = gazetteer.places(place, code) if code else gazetteer.places(place)
+        if not found and gazetteer.state_named(place):
+            found = gazetteer.places(f"{place} City", code) if code else gazetteer.places(f"{place} City")
+        if found:
+            self.home_city = found[0]
+        elif code:  # a town too small for the gazetteer: the dateline itself says it is one
+            self.home_city = gazetteer.Place(place, code, 0)
+        if self.home_city:
+            self.states.append(self.home_city.state)
+
+    def _named_states(self) -> Counter:
+        _, _, bare = _state_patterns()
+        counts: Counter = Counter()
+        for match in bare.finditer(self.text):
+            found = gazetteer.state_named(match.group("state"))
+            if found and not (found.abbr == "WA" and match.group("state") == "Washington"):
+                counts[found.abbr] += 1
+        for match in re.finditer(r",\s+([A-Z][a-z]{1,4}\.(?:\s?[A-Z][a-z]?\.)?)", self.text):
+            found = gazetteer.state_named(match.group(1))
+            if found:
+                counts[found.abbr] += 1
+        return counts
+
+    def _most_named_county(self) -> gazetteer.County | None:
+        counts = Counter(m.county for m in self.mentions if m.county)
+        for name, _ in counts.most_common():
+            found = gazetteer.counties(name.rsplit(" ", 1)[0], self.states[0]) if self.states else []
+            if found:
+                return found[0]
+        return None
+
+    def _bind_people(self) -> None:
+        """Surnames a title introduces ("Harris County Sheriff Ed Gonzalez", "Mayor Stodola")
+        stand for that agency wherever they appear alone later."""
+        for match in _TITLE.finditer(self.text):
+            agency = self._title_agency(match, self.text, 0)
+            if agency and match.group("surname") not in self.people:
+                self.people[match.group("surname")] = agency
+
+    def _title_agency(self, match, text: str, offset: int) -> Agency | None:
+        kind = next(k for k in _TITLES if match.group(k))
+        start = offset + match.start()
+        for mention in self.mentions:
+            # "Harris County Sheriff Ed Gonzalez": the title ends an explicit mention of its kind.
+            if mention.start <= start < mention.end + 1 and mention.agency.kind == kind:
+                return mention.agency
+        surname = match.group("surname")
+        if surname in self.people and self.people[surname].kind == kind:
+            return self.people[surname]
+        return self.refer(kind, start)
+
+    # -- places ----------------------------------------------------------------------------------
+    def state_after(self, text: str, end: int) -> str | None:
+        """The state written right after a name: "Cook County, Ill." or "Salem (Ore.)"."""
+        match = re.match(r"\s*[,(]\s*([A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+)?)", text[end:end + 30])
+        if match:
+            found = gazetteer.state_named(match.group(1).rstrip(")"))
+            if found:
+                return found.abbr
+        return None
+
+    def county(self, name: str, explicit_state: str | None, unit: str = "County") -> gazetteer.County | None:
+        for code in [explicit_state] if explicit_state else self.states:
+            found = gazetteer.counties(name, code, unit)
+            if found:
+                return found[0]
+        if explicit_state:
+            return None
+        everywhere = gazetteer.counties(name, None, unit)
+        return everywhere[0] if len({c.state for c in everywhere}) == 1 else None
+
+    def place(self, name: str, explicit_state: str | None) -> gazetteer.Place | None:
+        if self.home_city and gazetteer.name_key(name) == gazetteer.name_key(self.home_city.name) and \
+                explicit_state in (None, self.home_city.state):
+            return self.home_city
+        for rank, code in enumerate([explicit_state] if explicit_state else self.states):
+            found = gazetteer.places(name, code) or (gazetteer.places(f"{name} City", code)
+                                                     if gazetteer.state_named(name) else [])
+            # Beyond the article's own two states only a sizeable city counts: "Brenda, Ariz."
+            # is more often a first name in a Nebraska story.
+            if found and (rank < 2 or found[0].population >= 50_000):
+                return found[0]
+        if explicit_state:
+            return None
+        found = gazetteer.places(name)
+        # A big city known by name alone ("Denver police" in a Texas story), never a small town.
+        if found and found[0].population >= 100_000 and (len(found) == 1 or found[0].population >= 10 * found[1].population):
+            return found[0]
+        return None
+
+    # -- leaning on the article ------------------------------------------------------------------
+    def refer(self, kind: str, position: int) -> Agency | None:
+        """The agency of `kind` that a mention at `position` leans on: the nearest explicit one
+        before it, else the first after it, else the one the article's own place implies."""
+        kinds = {"department": ("police", "sheriff"), "county police": ("police",), "board": ("county",)}.get(kind, (kind,))
+        named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
+        before = [m for m in named if m.start < position]
+        after = [m for m in named if m.start >= position]
+        if kind == "department":
+            if before and not _FEDERAL_DEPARTMENT.search(self.text[before[-1].end:position]):
+                return before[-1].agency
+            return None
+        if kind == "board":
+            # The article's own county board, before a neighbour it names for comparison.
+            home = [m for m in before + after if m.agency.state == (self.states[0] if self.states else "")]
+            pool = [m for m in before if m in home] or home or before or after
+            return pool[-1 if pool[-1].start < position else 0].agency if pool else None
+        if kind == "district":  # "the District" is Washington's own government, in a story from there
+            home = self.home_city
+            return Agency(home.name, home.state, "city") if home and home.state == "DC" else None
+        if kind == "county police":
+            named = [m for m in before + after if m.agency.name.endswith("County Police Department")]
+            if named:
+                return named[0].agency
+            county = self._county_near(position)
+            return Agency(f"{county.full} Police Department", county.state, "police") if county else None
+        if kind == "state":
+            # "Gov. Haley" and "the state" are the article's state, unless another was just named.
+            near = [m for m in before if position - m.end < 300]
+            return near[-1].agency if near else self._implied(kind, position)
+        if before:
+            return before[-1].agency
+        if after:
+            return after[0].agency
+        return self._implied(kind, position)
+
+    def _implied(self, kind: str, position: int) -> Agency | None:
+        county = self._county_near(position)
+        if kind == "sheriff" and county:
+            return _sheriff(county)
+        if kind == "jail" and county:
+            return Agency(f"{county.full} Jail", county.state, "jail")
+        if kind == "county" and county:
+            return Agency(county.full, county.state, "county")
+        if kind == "city" and self.home_city:
+            return Agency(self.home_city.name, self.home_city.state, "city")
+        if kind == "police" and self.home_city:
+            return Agency(f"{self.home_city.name} Police Department", self.home_city.state, "police")
+        if kind == "police" and county and re.search(r"\b[Cc]ounty police\b", self.text):
+            return Agency(f"{county.full} Police Department", county.state, "police")
+        if kind == "state" and self.states:
+            found = gazetteer.state(self.states[0])
+            return Agency(found.name, found.abbr, "state") if found else None
+        return None
+
+    def _county_near(self, position: int) -> gazetteer.County | None:
+        with_county = [m for m in self.mentions if m.county]
+        before = [m for m in with_county if m.start < position]
+        chosen = before[-1] if before else (with_county[0] if with_county else None)
+        if chosen:
+            name, unit = chosen.county.rsplit(" ", 1)
+            found = gazetteer.counties(name, chosen.agency.state, unit)
+            if found:
+                return found[0]
+        return self.home_county
+
+    def locate(self, sentence: str) -> int:
+        """Where a sentence of this article starts (sentences come in order)."""
+        found = self.text.find(sentence, self._cursor)
+        if found < 0:
+            found = self.text.find(sentence)
+        if found < 0:
+            return len(self.text)
+        self._cursor = found
+        return found
+
+
+def _sheriff(county: gazetteer.County) -> Agency:
+    return Agency(f"{county.full} Sheriff's Office", county.state, "sheriff")
+
+
+def _trim(match, group: str, resolve):
+    """Drop leading capitalised words that are not part of the name ("The", "Democratic",
+    "Metropolitan King County") until the gazetteer knows the rest; return (start, result)."""
+    words = _words_with_offsets(match.group(group), match.start(group))
+    for i in range(len(words)):
+        start = words[i][0]
+        candidate = " ".join(w for _, w in words[i:])
+        result = resolve(candidate)
+        if result:
+            return start, result
+        # A consolidated government's double name: "Athens-Clarke County" is Clarke County.
+        head, dash, tail = candidate.partition("-")
+        if dash and " " not in head and tail[:1].isupper():
+            result = resolve(tail)
+            if result:
+                return start + len(head) + 1, result
+    return None, None
+
+
+def _after_location(text: str, start: int) -> bool:
+    return bool(_LOCATION.search(text[max(0, start - 25):start]))
+
+
+def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
+    """Agencies named outright in `text` (which starts at `offset` in the article)."""
+    found: list[Mention] = []
+    claimed: list[tuple[int, int]] = []
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b in claimed)
+
+    def add(start: int, end: int, agency: Agency, county: str = "", city: str = "", explicit: bool = True) -> None:
+        if free(start, end):
+            claimed.append((start, end))
+            found.append(Mention(offset + start, offset + end, agency, explicit, county, city))
+
+    for match in _ACRONYM.finditer(text):
+        city, code = _ACRONYMS[match.group()]
+        add(match.start(), match.end(), Agency(f"{city} Police Department", code, "police"), city=city)
+
+    department, government, bare_state = _state_patterns()
+    for match in department.finditer(text):
+        state = gazetteer.state_named(match.group("state"))
+        tail = " ".join(match.group("tail").split()).replace("Department of State Police", "State Police")
+        kind = "jail" if "Correction" in tail or "Criminal Justice" in tail else "police"
+        if state and not _preceded_by_federal(text, match.start()):
+            add(match.start(), match.end(), Agency(f"{state.name} {tail}", state.abbr, kind))
+
+    for match in _COUNTY.finditer(text):
+        unit, tail = match.group("unit"), match.group("tail")
+        explicit_state = context.state_after(text, match.end("unit"))
+        start, county = _trim(match, "name", lambda n: context.county(n, explicit_state, unit))
+        if not county:
+            continue
+        end = match.end()
+        agency = _county_agency(county, tail)
+        if agency is None:  # a place, not an actor: "in Harris County"
+            end = match.end("unit")
+            if _after_location(text, start):
+                if free(start, end):
+                    claimed.append((start, end))
+                    found.append(Mention(offset + start, offset + end, Agency(county.full, county.state, "county"),
+                                         False, county.full))
+                continue
+            agency = Agency(county.full, county.state, "county")
+        add(start, end, agency, county=county.full)
+    # Drop the location-only entries again: they were kept to claim the span and name a county.
+    locations = [m for m in found if not m.explicit]
+    found = [m for m in found if m.explicit]
+
+    for match in _BOARD_OF_COUNTY.finditer(text):
+        start, county = _trim(match, "name", lambda n: context.county(n, None))
+        if county:
+            add(start, match.end(), Agency(county.full, county.state, "county"), county=county.full)
+
+    for match in _CITY_SHERIFF.finditer(text):
+        start, place = _trim(match, "name", lambda n: context.place(n, context.state_after(text, match.end("name")))
+                             or context.county(n, None))
+        if isinstance(place, gazetteer.County):
+            add(start, match.end(), _sheriff(place), county=place.full)
+        elif place:
+            county = context.county(place.name, place.state)
+            agency = _sheriff(county) if county else Agency(f"{place.name} Sheriff's Office", place.state, "sheriff")
+            add(start, match.end(), agency, county=county.full if county else "", city=place.name)
+
+    for match in _CITY_POLICE.finditer(text):
+        start, place = _trim(match, "name", lambda n: context.place(n, context.state_after(text, match.end("name"))))
+        if place and not gazetteer.state_named(match.group("name").split()[-1]):
+            add(start, match.end(), Agency(f"{place.name} Police Department", place.state, "police"), city=place.name)
+
+    for match in _REGIONAL_JAIL.finditer(text):
+        code = context.states[0] if context.states else ""
+        words = [w for w in match.group("name").split() if w not in ("The", "A", "An")]
+        if code and words:
+            name = f"{' '.join(words)} {' '.join(match.group('tail').split())}".replace(" Authority", "")
+            add(match.end("name") - len(" ".join(words)), match.end(), Agency(name, code, "jail"))
+
+    for match in _CITY_JAIL.finditer(text):
+        start, place = _trim(match, "name", lambda n: context.place(n, None))
+        if place:
+            add(start, match.end(), Agency(f"{place.name} Jail", place.state, "jail"), city=place.name)
+
+    for match in government.finditer(text):
+        state = gazetteer.state_named(match.group("state"))
+        if not state or _after_location(text, match.start()) or _is_city_in(context, match.group("state")):
+            continue
+        add(match.start(), match.end(), Agency(state.name, state.abbr, "state"))
+
+    for pattern in (_CITY_GOVERNMENT, _CITY_OF):
+        for match in pattern.finditer(text):
+            start, place = _trim(match, "name", lambda n: _city_place(context, n, text, match.end("name")))
+            if place and not _TITLED.search(text[max(0, start - 16):start]):  # "Sen. Brenda Council" is a person
+                add(start, match.end(), Agency(place.name, place.state, "city"), city=place.name)
+
+    def possessor(name: str):
+        place = _city_place(context, name, text, match.end("name"), strict=True)
+        if place:
+            return Agency(place.name, place.state, "city")
+        state = gazetteer.state_named(name)
+        return Agency(state.name, state.abbr, "state") if state and not _is_city_in(context, name) else None
+
+    for match in _POSSESSIVE.finditer(text):
+        start, agency = _trim(match, "name", possessor)
+        if agency:
+            add(start, match.end("name") + 2, agency, city=agency.name if agency.kind == "city" else "")
+
+    for match in bare_state.finditer(text):
+        name = match.group("state")
+        state = gazetteer.state_named(name)
+        if not state or _after_location(text, match.start()) or _is_city_in(context, name):
+            continue
+        after = text[match.end():match.end() + 2]
+        if name == "Washington" and "WA" not in context.states[:1]:
+            continue  # "Washington" is the federal government far more often than the state
+        before = text[max(0, match.start() - 20):match.start()]
+        if re.match(r"\s[A-Z]", after) or re.search(r"[A-Z][\w.]*\s$", before):
+            continue  # part of a longer proper name: "Texas Tribune", "New Mexico State"
+        if re.search(r"[A-Z][\w.]*,\s*$", before):
+            continue  # "Los Angeles, California": where, not who
+        if _in_dateline(text, match.start()):
+            continue
+        add(match.start(), match.end(), Agency(state.name, state.abbr, "state"))
+
+    if context.home_city:
+        home = re.escape(context.home_city.name)
+        for match in re.finditer(rf"(?<![DR]-)\b{home}\b(?=\s+(?:{_CITY_VERBS})\b|\s*[.,;:!?)]|\s+(?:as|into|to|and|or)\b)",
+                                 text):
+            if not _after_location(text, match.start()) and not _in_dateline(text, match.start()) and \
+                    not re.search(r"[A-Z][\w.]*\s$", text[max(0, match.start() - 20):match.start()]):
+                add(match.start(), match.end(), Agency(context.home_city.name, context.home_city.state, "city"),
+                    city=context.home_city.name)
+
+    found.extend(locations)
+    return sorted(found, key=lambda m: m.start)
+
+
+def _preceded_by_federal(text: str, start: int) -> bool:
+    return bool(re.search(r"(U\.S\.|federal|Federal)\s*$", text[max(0, start - 12):start]))
+
+
+def _in_dateline(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    dateline = _DATELINE.match(text[line_start:start + 80])
+    return bool(dateline) and start - line_start < dateline.end()
+
+
+def _is_city_in(context: ArticleContext, name: str) -> bool:
+    """"New York" in a story datelined NEW YORK is the city."""
+    home = context.home_city
+    return bool(home) and gazetteer.name_key(home.name) in (gazetteer.name_key(name), gazetteer.name_key(f"{name} City"))
+
+
+def _city_place(context: ArticleContext, name: str, text: str, end: int, strict: bool = False):
+    if gazetteer.state_named(name) and not _is_city_in(context, name):
+        return None
+    if context.county(name, None) and not (context.home_city and gazetteer.name_key(name) ==
+                                           gazetteer.name_key(context.home_city.name)):
+        return None  # "Prince William officials" are the county's
+    explicit_state = context.state_after(text, end)
+    if strict:
+        # A possessive is a city only when the article is about its state: "Jackson's" is a person.
+        codes = [explicit_state] if explicit_state else context.states[:2]
+        for code in codes:
+            found = gazetteer.places(name, code)
+            if found and found[0].population >= 2_000:
+                return found[0]
+        if context.home_city and gazetteer.name_key(name) == gazetteer.name_key(context.home_city.name):
+            return context.home_city
+        return None
+    return context.place(name, explicit_state)
+
+
+def _county_agency(county: gazetteer.County, tail: str | None) -> Agency | None:
+    if not tail:
+        return None
+    words = " ".join(tail.split())
+    lowered = words.casefold()
+    if "sheriff" in lowered or lowered == "deputies":
+        return _sheriff(county)
+    if "police" in lowered:
+        return Agency(f"{county.full} Police Department", county.state, "police")
+    if any(w in lowered for w in ("jail", "detention", "correction", "justice", "lockup")):
+        own = "Jail" if lowered in ("jail", "lockup") else _title_case(words.title().replace("Of", "of"))
+        return Agency(f"{county.full} {own}", county.state, "jail")
+    return Agency(county.full, county.state, "county")
+
+
+def _anaphora(text: str, offset: int, context: ArticleContext, taken: list[tuple[int, int]]) -> list[Agency]:
+    found = []
+    for kind, pattern in _ANAPHORA_RE:
+        for match in pattern.finditer(text):
+            start, end = offset + match.start(), offset + match.end()
+            if any(not (end <= a or start >= b) for a, b in taken):
+                continue
+            if kind in ("county", "city", "state") and re.fullmatch(r"[Tt]he\s+(?:county|city|state)", match.group()) \
+                    and _after_location(text, match.start()):
+                continue  # "in the city", "across the state": a place, not its government
+            agency = context.refer(kind, start)
+            if agency:
+                taken.append((start, end))
+                found.append(agency)
+    return found
+
+
+def resolve_mentions(sentence: str, context: ArticleContext, speaker: str = "", position: int | None = None
+                     ) -> list[Agency]:
+    """The agencies one sentence of the article is about, each once, in order of mention.
+
+    `position` is where the sentence starts in the article (found by `context.locate` when not
+    given); `speaker` is who said it, when it is quoted speech ("Chief Buckner"), whose agency the
+    sentence is about too ("our officers")."""
+    if position is None:
+        position = context.locate(sentence)
+    end = position + len(sentence)
+    if context.text[position:end] == sentence:  # found once for the whole article, in context
+        mentions = [m for m in context.mentions if m.explicit and position <= m.start and m.end <= end]
+    else:
+        mentions = [m for m in _explicit(sentence, position, context) if m.explicit]
+    taken = [(m.start, m.end) for m in mentions]
+    agencies = [m.agency for m in sorted(mentions, key=lambda m: m.start)]
+    for match in _TITLE.finditer(sentence):
+        start = position + match.start()
+        inside = [m for m in mentions if m.start <= start < m.end + 1]
+        if inside:
+            taken.append((start, position + match.end()))
+            continue
+        agency = context._title_agency(match, sentence, position)
+        if agency:
+            taken.append((start, position + match.end()))
+            agencies.append(agency)
+    agencies.extend(_anaphora(sentence, position, context, taken))
+    for match in re.finditer(r"\b[A-Z][a-z][\w\-]*(?:['’](?!s\b)[\w\-]+)?", sentence):
+        start = position + match.start()
+        if match.group() in context.people and not any(a <= start < b for a, b in taken) and \
+                not re.match(r"\s+(?:County|Parish)", sentence[match.end():]):
+            agencies.append(context.people[match.group()])
+    if speaker:
+        agencies.extend(resolve_mentions(speaker, context, position=position) if speaker != sentence else [])
+    seen, unique = set(), []
+    for agency in agencies:
+        if agency not in seen:
+            seen.add(agency)
+            unique.append(agency)
+    return unique
+
+
+def resolve_name(name: str, state: str | None = None) -> Agency | None:
+    """One agency for a name standing alone, as a roster lists it ("Colbert County Sheriff's
+    Office", "Mesa Police Department"): the longest mention the resolver finds in it."""
+    context = ArticleContext(name, state)
+    mentions = [m for m in _explicit(name, 0, context) if m.explicit]
+    if not mentions:
+        return None
+    return max(mentions, key=lambda m: m.end - m.start).agency

@@ -1,0 +1,97 @@
+"""The agency resolver, one row per kind of mention: (article, sentence number, expected agencies)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stance.agencies import ArticleContext, resolve_mentions, resolve_name
+from stance.extract import extract_statements
+
+HARRIS = ("Harris County Sheriff's Office", "TX", "sheriff")
+
+
+def about(article: str, number: int, state: str | None = None) -> set[tuple[str, str, str]]:
+    context = ArticleContext(article, state)
+    statements = extract_statements(article)
+    found = set()
+    for i, (sentence, speaker) in enumerate(statements, start=1):
+        agencies = resolve_mentions(sentence, context, speaker)  # in order, as track reads them
+        if i == number:
+            found = {(a.name, a.state, a.kind) for a in agencies}
+    return found
+
+
+@pytest.mark.parametrize("article, number, state, expected", [
+    # Named outright; the dateline gives the state.
+    ("HOUSTON, Texas — The Harris County Sheriff's Office will not honor detainers.", 1, None, {HARRIS}),
+    # A surname that a title introduced stands for the agency.
+    ("HOUSTON, Texas — Harris County Sheriff Ed Gonzalez spoke on Monday.\nGonzalez said he would not change course.",
+     2, None, {HARRIS}),
+    ("HOUSTON, Texas — Harris County Sheriff Ed Gonzalez spoke on Monday.\nSheriff Gonzalez will not hold anyone.",
+     2, None, {HARRIS}),
+    # "The sheriff" of an article that names only its county is that county's sheriff; "the jail" its jail.
+    ("OCILLA, Ga. — Irwin County commissioners met on Tuesday.\nThe sheriff said the jail is full of ICE detainees.",
+     2, None, {("Irwin County Sheriff's Office", "GA", "sheriff"), ("Irwin County Jail", "GA", "jail")}),
+    ("NASHVILLE, Tenn. — Nashville's jail will keep honoring detainers.", 1, None, {("Nashville Jail", "TN", "jail")}),
+    ("PRINCE WILLIAM COUNTY, Va. — The county board voted to check the status of every arrestee.", 1, None,
+     {("Prince William County", "VA", "county")}),
+    ("Prince William County will check the status of every arrestee, supervisors said.", 1, "VA",
+     {("Prince William County", "VA", "county")}),
+    ("Prince William County police will check the status of every arrestee.", 1, "VA",
+     {("Prince William County Police Department", "VA", "police")}),
+    # A county as a place is not an actor; federal agencies are not tracked.
+    ("HOUSTON, Texas — ICE arrested 30 people in Harris County on Monday.", 1, None, set()),
+    ("ICE and DHS said the Department of Homeland Security will expand its operations.", 1, "TX", set()),
+    # The article's state decides which Lee County.
+    ("FORT MYERS, Fla. — The Lee County Sheriff's Office signed a 287(g) agreement.", 1, None,
+     {("Lee County Sheriff's Office", "FL", "sheriff")}),
+    ("The Lee County Sheriff's Office signed a 287(g) agreement.", 1, "AL",
+     {("Lee County Sheriff's Office", "AL", "sheriff")}),
+    ("NEW ORLEANS — The Orleans Parish Sheriff's Office ended its agreement with ICE.", 1, None,
+     {("Orleans Parish Sheriff's Office", "LA", "sheriff")}),
+    # "The department" is the police or sheriff's office named before it, unless a federal one came between.
+    ("DENVER — The Denver Police Department will not ask about status.\nThe department said officers will not hold anyone.",
+     2, None, {("Denver Police Department", "CO", "police")}),
+    ("DENVER — The Denver Police Department spoke.\nThe Department of Homeland Security said the department would respond.",
+     2, None, set()),
+    ("AUSTIN, Texas — Texas lawmakers passed a ban on sanctuary policies.", 1, None, {("Texas", "TX", "state")}),
+    # A big city is known by name alone; St. and Saint are one name.
+    ("The Denver police will not honor detainers, the chief said.", 1, None,
+     {("Denver Police Department", "CO", "police")}),
+    ("ST. PAUL, Minn. — The St. Paul Police Department will not ask about immigration status.", 1, None,
+     {("Saint Paul Police Department", "MN", "police")}),
+    ("LITTLE ROCK, Ark. — Mayor Mark Stodola said the city welcomes everyone.\nStodola said officers are not agents.",
+     2, None, {("Little Rock", "AR", "city")}),
+    ("SEATTLE — It rained in the city on Tuesday, residents said.", 1, None, set()),
+    # A board and its members are the county government the article named.
+    ("ARLINGTON, Va. — The Arlington board voted to leave Secure Communities.", 1, None,
+     {("Arlington County", "VA", "county")}),
+    ("The Prince William Board of County Supervisors met Tuesday.\nSupervisors voted to keep the policy.", 2, "VA",
+     {("Prince William County", "VA", "county")}),
+    # "County police" and its chief, in a county that has its own force.
+    ("PRINCE WILLIAM COUNTY, Va. — County police will check status.\nPolice Chief Charlie Deane said officers are ready.",
+     2, None, {("Prince William County Police Department", "VA", "police")}),
+    # A list of governments, and the city as a place ("Los Angeles, California").
+    ("CHICAGO — The suit targeted Illinois, Chicago and Cook County sanctuary laws.", 1, None,
+     {("Illinois", "IL", "state"), ("Chicago", "IL", "city"), ("Cook County", "IL", "county")}),
+    ("Los Angeles, California – The LAPD said it will not help deport anyone.", 1, None,
+     {("Los Angeles Police Department", "CA", "police")}),
+    ("WASHINGTON — The District will not honor detainers without a warrant.", 1, None, {("Washington", "DC", "city")}),
+    ("ATHENS, Ga. — Athens-Clarke County commissioners voted to limit cooperation.", 1, None,
+     {("Clarke County", "GA", "county")}),
+])
+def test_resolve_mentions(article, number, state, expected):
+    assert about(article, number, state) == expected
+
+
+@pytest.mark.parametrize("name, state, expected", [
+    ("Colbert County Sheriff’s Office ", "AL", ("Colbert County Sheriff's Office", "AL", "sheriff")),
+    ("Mesa Police Department", "AZ", ("Mesa Police Department", "AZ", "police")),
+    ("City of Melbourne Police Department", "FL", ("Melbourne Police Department", "FL", "police")),
+    ("Miami Dade Sheriff's Office", "FL", ("Miami-Dade County Sheriff's Office", "FL", "sheriff")),
+    ("Florida Department of Corrections", "FL", ("Florida Department of Corrections", "FL", "jail")),
+    ("Gulf County Board of County Commissioners", "FL", ("Gulf County", "FL", "county")),
+])
+def test_resolve_name_reads_roster_names(name, state, expected):
+    agency = resolve_name(" ".join(name.replace("’", "'").split()), state)
+    assert (agency.name, agency.state, agency.kind) == expected
