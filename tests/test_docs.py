@@ -102,7 +102,31 @@ def untimed(text: str) -> str:
     return re.sub(r"\b\d+(\.\d+)? s\b", "<seconds> s", text).rstrip("\n")
 
 
+def update_walk_through(path) -> int:
+    """Rewrite the outputs of a doctest file's examples that differ, from what they print now."""
+    text = path.read_text(encoding="utf-8")
+    test = doctest.DocTestParser().get_doctest(text, {}, str(path), str(path), 0)
+    got = {}
+
+    class Recorder(doctest.DocTestRunner):
+        def report_failure(self, out, test, example, printed):
+            got[example.lineno] = printed
+
+    Recorder(optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS).run(test, out=lambda _: None)
+    lines = text.split("\n")
+    for example in sorted(test.examples, key=lambda e: -e.lineno):  # bottom up: line numbers hold
+        if example.lineno in got:
+            start = example.lineno + example.source.count("\n")
+            new = got[example.lineno].rstrip("\n").split("\n")
+            lines[start : start + example.want.count("\n")] = [" " * example.indent + line if line else line
+                                                                 for line in new]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return len(got)
+
+
 if __name__ == "__main__":
+    import os
+
     # `python -m tests.test_docs`: after a change of model or output, rewrite the README's shown
     # outputs with what the commands print now (then read the diff before committing it).
     readme = ROOT / "README.md"
@@ -117,3 +141,5 @@ if __name__ == "__main__":
             text = text.replace(f"```sh\n{commands}```\n{fence}\n{shown}```", f"```sh\n{commands}```\n{fence}\n{new}```")
     readme.write_text(text, encoding="utf-8")
     running.close()
+    os.chdir(ROOT)
+    update_walk_through(ROOT / "docs" / "api.md")
