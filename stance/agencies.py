@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from stance import gazetteer
@@ -45,6 +45,7 @@ class Mention:
     explicit: bool  # named outright, as opposed to leaning on the article
     county: str = ""  # the county it belongs to, when known (for "the county" and "the sheriff")
     city: str = ""
+    generic: bool = False  # a jail by description ("the Gadsden jail"), not by its own name
 
 
 # A capitalised word; an apostrophe-s ends it ("Nashville's") except in "Prince George's County".
@@ -186,7 +187,7 @@ class ArticleContext:
         if self.home_city and self.home_city.state not in self.states:
             self.states.insert(0 if not known else 1, self.home_city.state)
         self.people: dict[str, Agency] = {}
-        self.mentions: list[Mention] = _explicit(text, 0, self)
+        self.mentions: list[Mention] = self.settle_jails(_explicit(text, 0, self))
         if self.home_county is None:
             self.home_county = self._most_named_county()
         self._bind_people()
@@ -326,18 +327,35 @@ class ArticleContext:
             # "Gov. Haley" and "the state" are the article's state, unless another was just named.
             near = [m for m in before if position - m.end < 300]
             return near[-1].agency if near else self._implied(kind, position)
-        if before:
+        # One named earlier in the same paragraph is the one meant; further back, the article's
+        # own agency of the kind wins over one it named in passing ("Santa Clara County took the
+        # same step").
+        if before and "\n" not in self.text[before[-1].end:position]:
             return before[-1].agency
-        if after:
-            return after[0].agency
+        main = self.main(kinds)
+        if main:
+            return main
         return self._implied(kind, position)
+
+    def main(self, kinds: tuple[str, ...]) -> Agency | None:
+        """The article's own agency of these kinds: of its state first, then named most often,
+        then named first."""
+        named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
+        if not named:
+            return None
+        home = self.states[0] if self.states else ""
+        counts = Counter(m.agency for m in named)
+        first: dict[Agency, int] = {}
+        for m in named:
+            first.setdefault(m.agency, m.start)
+        return max(counts, key=lambda a: (a.state == home, counts[a], -first[a]))
 
     def _implied(self, kind: str, position: int) -> Agency | None:
         county = self._county_near(position)
         if kind == "sheriff" and county:
             return _sheriff(county)
-        if kind == "jail" and county:
-            return Agency(f"{county.full} Jail", county.state, "jail")
+        if kind == "jail" and county:  # an unnamed county jail is the sheriff's, who runs it
+            return _sheriff(county)
         if kind == "county" and county:
             return Agency(county.full, county.state, "county")
         if kind == "city" and self.home_city:
@@ -361,6 +379,28 @@ class ArticleContext:
             if found:
                 return found[0]
         return self.home_county
+
+    def settle_jails(self, mentions: list[Mention]) -> list[Mention]:
+        """A jail by description ("the Gadsden jail", "Etowah County jail") is the jail the
+        article names in its own words, if it names one there; else a county's jail is its
+        sheriff's, who runs it."""
+        named = [m for m in (self.mentions if hasattr(self, "mentions") else mentions)
+                 if m.explicit and m.agency.kind == "jail" and not m.generic]
+        settled = []
+        for mention in mentions:
+            if mention.generic:
+                same = [m for m in named if m.agency.state == mention.agency.state and
+                        (m.county == mention.county if mention.county else True)]
+                if same:
+                    counts = Counter(m.agency for m in same)
+                    mention = replace(mention, agency=max(counts, key=counts.get), generic=False)
+                elif mention.county:
+                    name, unit = mention.county.rsplit(" ", 1)
+                    found = gazetteer.counties(name, mention.agency.state, unit)
+                    if found:
+                        mention = replace(mention, agency=_sheriff(found[0]), generic=False)
+            settled.append(mention)
+        return settled
 
     def locate(self, sentence: str) -> int:
         """Where a sentence of this article starts (sentences come in order)."""
@@ -408,10 +448,11 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
     def free(start: int, end: int) -> bool:
         return all(end <= a or start >= b for a, b in claimed)
 
-    def add(start: int, end: int, agency: Agency, county: str = "", city: str = "", explicit: bool = True) -> None:
+    def add(start: int, end: int, agency: Agency, county: str = "", city: str = "", explicit: bool = True,
+            generic: bool = False) -> None:
         if free(start, end):
             claimed.append((start, end))
-            found.append(Mention(offset + start, offset + end, agency, explicit, county, city))
+            found.append(Mention(offset + start, offset + end, agency, explicit, county, city, generic))
 
     for match in _ACRONYM.finditer(text):
         city, code = _ACRONYMS[match.group()]
@@ -442,7 +483,7 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
                                          False, county.full))
                 continue
             agency = Agency(county.full, county.state, "county")
-        add(start, end, agency, county=county.full)
+        add(start, end, agency, county=county.full, generic=agency.kind == "jail" and tail == tail.lower())
     # Drop the location-only entries again: they were kept to claim the span and name a county.
     locations = [m for m in found if not m.explicit]
     found = [m for m in found if m.explicit]
@@ -477,7 +518,8 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
     for match in _CITY_JAIL.finditer(text):
         start, place = _trim(match, "name", lambda n: context.place(n, None))
         if place:
-            add(start, match.end(), Agency(f"{place.name} Jail", place.state, "jail"), city=place.name)
+            add(start, match.end(), Agency(f"{place.name} Jail", place.state, "jail"), city=place.name,
+                generic=match.group("tail") == "jail")
 
     for match in government.finditer(text):
         state = gazetteer.state_named(match.group("state"))
@@ -614,7 +656,7 @@ def resolve_mentions(sentence: str, context: ArticleContext, speaker: str = "", 
     if context.text[position:end] == sentence:  # found once for the whole article, in context
         mentions = [m for m in context.mentions if m.explicit and position <= m.start and m.end <= end]
     else:
-        mentions = [m for m in _explicit(sentence, position, context) if m.explicit]
+        mentions = [m for m in context.settle_jails(_explicit(sentence, position, context)) if m.explicit]
     taken = [(m.start, m.end) for m in mentions]
     agencies = [m.agency for m in sorted(mentions, key=lambda m: m.start)]
     for match in _TITLE.finditer(sentence):

@@ -8,6 +8,7 @@ from stance.agencies import ArticleContext, resolve_mentions, resolve_name
 from stance.extract import extract_statements
 
 HARRIS = ("Harris County Sheriff's Office", "TX", "sheriff")
+ETOWAH_JAIL = ("Etowah County Detention Center", "AL", "jail")
 
 
 def about(article: str, number: int, state: str | None = None) -> set[tuple[str, str, str]]:
@@ -29,9 +30,10 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
      2, None, {HARRIS}),
     ("HOUSTON, Texas — Harris County Sheriff Ed Gonzalez spoke on Monday.\nSheriff Gonzalez will not hold anyone.",
      2, None, {HARRIS}),
-    # "The sheriff" of an article that names only its county is that county's sheriff; "the jail" its jail.
+    # "The sheriff" of an article that names only its county is that county's sheriff; so is "the
+    # jail", an unnamed county jail being the sheriff's, who runs it.
     ("OCILLA, Ga. — Irwin County commissioners met on Tuesday.\nThe sheriff said the jail is full of ICE detainees.",
-     2, None, {("Irwin County Sheriff's Office", "GA", "sheriff"), ("Irwin County Jail", "GA", "jail")}),
+     2, None, {("Irwin County Sheriff's Office", "GA", "sheriff")}),
     ("NASHVILLE, Tenn. — Nashville's jail will keep honoring detainers.", 1, None, {("Nashville Jail", "TN", "jail")}),
     ("PRINCE WILLIAM COUNTY, Va. — The county board voted to check the status of every arrestee.", 1, None,
      {("Prince William County", "VA", "county")}),
@@ -79,6 +81,23 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("WASHINGTON — The District will not honor detainers without a warrant.", 1, None, {("Washington", "DC", "city")}),
     ("ATHENS, Ga. — Athens-Clarke County commissioners voted to limit cooperation.", 1, None,
      {("Clarke County", "GA", "county")}),
+    # A jail by description is the jail the article names in its own words.
+    ("GADSDEN, Ala. — The Etowah County Detention Center holds ICE detainees.\nThe Gadsden jail is full.", 2, None,
+     {ETOWAH_JAIL}),
+    ("GADSDEN, Ala. — The Etowah County Detention Center holds ICE detainees.\nEtowah County jail staff said so.", 2,
+     None, {ETOWAH_JAIL}),
+    # "The jail" is the article's own jail, not one it named in passing a paragraph earlier.
+    ("GADSDEN, Ala. — The Etowah County Detention Center holds ICE detainees.\n"
+     "ICE will also leave the Alamance County Detention Facility in Graham, N.C.\nIn 2016 the jail held 300 of them.",
+     3, None, {ETOWAH_JAIL}),
+    # ... unless it was named earlier in the same paragraph.
+    ("GADSDEN, Ala. — The Etowah County Detention Center holds ICE detainees. ICE will also leave the Alamance "
+     "County Detention Facility in Graham, N.C. The jail there held 300 of them.", 3, None,
+     {("Alamance County Detention Facility", "NC", "jail")}),
+    # The article's own county, of its state, over another state's named in passing.
+    ("ARLINGTON, Va. — The Arlington County Board voted 5-0 to leave Secure Communities.\n"
+     "Santa Clara County, Calif., took the same step.\nThe vote reflects the county's policy.", 3, None,
+     {("Arlington County", "VA", "county")}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
