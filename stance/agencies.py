@@ -98,6 +98,10 @@ _POSSESSIVE = re.compile(rf"(?P<name>{_NAME}){_POSS}\s+(?=[a-z])")
 _ACRONYMS = {"NYPD": ("New York City", "NY"), "LAPD": ("Los Angeles", "CA"), "NOPD": ("New Orleans", "LA"),
              "SFPD": ("San Francisco", "CA"), "LVMPD": ("Las Vegas", "NV")}
 _ACRONYM = re.compile(r"\b(?:" + "|".join(_ACRONYMS) + r")\b")
+# A sheriff who heads a metropolitan police department has no separate office: the Clark County
+# sheriff is the Las Vegas Metropolitan Police Department's.
+_SHERIFF_LED = {("Clark County", "NV"): ("Las Vegas", "Las Vegas Metropolitan Police Department")}
+_METRO_POLICE = {(city, code): name for (_, code), (city, name) in _SHERIFF_LED.items()}
 
 _TITLES = {
     "sheriff": r"Sheriff(?:-elect)?|Undersheriff",
@@ -361,7 +365,7 @@ class ArticleContext:
         if kind == "city" and self.home_city:
             return Agency(self.home_city.name, self.home_city.state, "city")
         if kind == "police" and self.home_city:
-            return Agency(f"{self.home_city.name} Police Department", self.home_city.state, "police")
+            return _police(self.home_city.name, self.home_city.state)
         if kind == "police" and county and re.search(r"\b[Cc]ounty police\b", self.text):
             return Agency(f"{county.full} Police Department", county.state, "police")
         if kind == "state" and self.states:
@@ -414,7 +418,14 @@ class ArticleContext:
 
 
 def _sheriff(county: gazetteer.County) -> Agency:
+    led = _SHERIFF_LED.get((county.full, county.state))
+    if led:
+        return Agency(led[1], county.state, "police")
     return Agency(f"{county.full} Sheriff's Office", county.state, "sheriff")
+
+
+def _police(city: str, state: str) -> Agency:
+    return Agency(_METRO_POLICE.get((city, state), f"{city} Police Department"), state, "police")
 
 
 def _trim(match, group: str, resolve):
@@ -456,7 +467,7 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
 
     for match in _ACRONYM.finditer(text):
         city, code = _ACRONYMS[match.group()]
-        add(match.start(), match.end(), Agency(f"{city} Police Department", code, "police"), city=city)
+        add(match.start(), match.end(), _police(city, code), city=city)
 
     department, government, bare_state = _state_patterns()
     for match in department.finditer(text):
@@ -506,7 +517,7 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
     for match in _CITY_POLICE.finditer(text):
         start, place = _trim(match, "name", lambda n: context.place(n, context.state_after(text, match.end("name"))))
         if place and not gazetteer.state_named(match.group("name").split()[-1]):
-            add(start, match.end(), Agency(f"{place.name} Police Department", place.state, "police"), city=place.name)
+            add(start, match.end(), _police(place.name, place.state), city=place.name)
 
     for match in _REGIONAL_JAIL.finditer(text):
         code = context.states[0] if context.states else ""

@@ -9,6 +9,7 @@ from stance.extract import extract_statements
 
 HARRIS = ("Harris County Sheriff's Office", "TX", "sheriff")
 ETOWAH_JAIL = ("Etowah County Detention Center", "AL", "jail")
+LVMPD = ("Las Vegas Metropolitan Police Department", "NV", "police")
 
 
 def about(article: str, number: int, state: str | None = None) -> set[tuple[str, str, str]]:
@@ -98,6 +99,10 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("ARLINGTON, Va. — The Arlington County Board voted 5-0 to leave Secure Communities.\n"
      "Santa Clara County, Calif., took the same step.\nThe vote reflects the county's policy.", 3, None,
      {("Arlington County", "VA", "county")}),
+    # The Clark County sheriff heads the Las Vegas Metropolitan Police Department: no separate office.
+    ("LAS VEGAS — Clark County Sheriff Doug Gillespie limited ICE holds.\nThe sheriff said the department will "
+     "keep working with ICE.", 2, None, {LVMPD}),
+    ("LAS VEGAS — The Las Vegas Metropolitan Police Department limited ICE holds.", 1, None, {LVMPD}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
