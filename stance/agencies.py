@@ -103,17 +103,34 @@ _ACRONYM = re.compile(r"\b(?:" + "|".join(_ACRONYMS) + r")\b")
 _SHERIFF_LED = {("Clark County", "NV"): ("Las Vegas", "Las Vegas Metropolitan Police Department")}
 _METRO_POLICE = {(city, code): name for (_, code), (city, name) in _SHERIFF_LED.items()}
 
+_NAME_AHEAD = r"\s+(?:[A-Z][\w.'’\-]*\s+){0,3}[A-Z][\w'’\-]*"
 _TITLES = {
     "sheriff": r"Sheriff(?:-elect)?|Undersheriff",
     "police": r"Police\s+Chief|Chief\s+of\s+Police|Police\s+Commissioner|Chief",
-    "city": r"Mayor(?:-elect)?|Councilman|Councilwoman|Council\s+member|Councilmember|Alderman|Alderwoman",
+    "state": r"Gov\.|Governor|Lt\.\s+Gov\.|Lieutenant\s+Governor|Attorney\s+General|state\s+Sen\.|state\s+Rep\.|"
+             r"state\s+Senator|state\s+Representative|Assemblyman|Assemblywoman|Assemblymember|Delegate|"
+             r"Senate\s+President|Senate\s+(?:Majority\s+|Minority\s+)?Leader|House\s+(?:Majority\s+|Minority\s+)?Leader|"
+             r"(?:House|Assembly)\s+Speaker|Speaker\s+of\s+the\s+(?:House|Assembly)",
+    # "Sen. Tommy Williams, R-The Woodlands", "Rep. Jay Reedy (R-Erin)", "Sen. Charlie Janssen of
+    # Fremont": a legislator named by hometown sits in the state's legislature (one named by state,
+    # "Sen. Ted Cruz, R-Texas", or "U.S. Sen." sits in Congress).
+    "legislator": rf"(?:Sen|Rep)\.(?=(?:{_NAME_AHEAD})(?:,\s*|\s+\()[RDI]-[A-Z]|{_NAME_AHEAD}\s+of\s+[A-Z])",
+    "city": r"Mayor(?:-elect)?|Deputy\s+Mayor|Vice\s+Mayor|Councilman|Councilwoman|Council\s+[Mm]embers?|"
+            r"Councilmembers?|Council\s+Speaker|Council\s+President|Alderman|Alderwoman|City\s+Solicitor|"
+            r"City\s+Attorney|City\s+Manager",
     "county": r"County\s+Executive|County\s+Judge|County\s+Commissioner|County\s+Manager|Supervisor|Commissioner",
-    "state": r"Gov\.|Governor|Lt\.\s+Gov\.|Attorney\s+General|state\s+Sen\.|state\s+Rep\.|state\s+Senator|"
-             r"state\s+Representative|Assemblyman|Assemblywoman|Delegate",
+    "board": r"[Bb]oard\s+(?:[Mm]ember|[Cc]hairman|[Cc]hairwoman|[Cc]hair)",
 }
-_PERSON = (r"(?P<person>(?:(?:[A-Z][a-z]+|[A-Z]\.)\s+){0,3}(?:(?:de|De|van|Van|von|del|Del|La|le|Le)\s+)?"
+_TITLE_KIND = {"legislator": "state", "board": "county"}  # the kind of agency a title's holder speaks for
+_PERSON = (r"(?P<person>(?:(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?|[A-Z]\.)\s+){0,3}(?:(?:de|De|van|Van|von|del|Del|La|le|Le)\s+)?"
            r"(?P<surname>(?!(?:Jr|Sr)\b)[A-Z][a-z](?:[\w\-]|['’](?!s\b))*))")
-_TITLE = re.compile(r"\b(?:" + "|".join(f"(?P<{kind}>{t})" for kind, t in _TITLES.items()) + rf")\s+{_PERSON}")
+# "U.S. Rep.", "U.S. Attorney General": federal officials are not tracked.
+_TITLE = re.compile(r"(?<!U\.S\.\s)\b(?:" + "|".join(f"(?P<{kind}>{t})" for kind, t in _TITLES.items()) +
+                    rf")\s+{_PERSON}")
+_HOMETOWN = re.compile(r"(?:,\s*|\s+\()[RDI]-(?P<tagged>[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*)*)|"
+                       r"\s+of\s+(?P<of>[A-Z][\w.'’\-]*(?:\s+[A-Z][\w.'’\-]*)*)")
+# Words that are a government's, never a surname to bind ("Sen. Brenda Council of Omaha").
+_NOT_SURNAMES = {"Council", "House", "Senate", "Assembly", "Hall", "Board", "Court", "County", "City", "State"}
 
 # Mentions that lean on the article, with the kind they refer to ("department": police or sheriff).
 _ANAPHORA = [
@@ -247,11 +264,17 @@ class ArticleContext:
         stand for that agency wherever they appear alone later."""
         for match in _TITLE.finditer(self.text):
             agency = self._title_agency(match, self.text, 0)
-            if agency and match.group("surname") not in self.people:
-                self.people[match.group("surname")] = agency
+            surname = match.group("surname")
+            if agency and surname not in self.people and surname not in _NOT_SURNAMES:
+                self.people[surname] = agency
 
     def _title_agency(self, match, text: str, offset: int) -> Agency | None:
-        kind = next(k for k in _TITLES if match.group(k))
+        title = next(k for k in _TITLES if match.group(k))
+        kind = _TITLE_KIND.get(title, title)
+        if title == "legislator":
+            home = _HOMETOWN.match(text, match.end())
+            if not home or gazetteer.state_named(home.group("tagged") or home.group("of")):
+                return None
         start = offset + match.start()
         for mention in self.mentions:
             # "Harris County Sheriff Ed Gonzalez": the title ends an explicit mention of its kind.
@@ -260,7 +283,7 @@ class ArticleContext:
         surname = match.group("surname")
         if surname in self.people and self.people[surname].kind == kind:
             return self.people[surname]
-        return self.refer(kind, start)
+        return self.refer("board" if title == "board" else kind, start)
 
     # -- places ----------------------------------------------------------------------------------
     def state_after(self, text: str, end: int) -> str | None:
@@ -313,11 +336,12 @@ class ArticleContext:
             if before and not _FEDERAL_DEPARTMENT.search(self.text[before[-1].end:position]):
                 return before[-1].agency
             return None
-        if kind == "board":
-            # The article's own county board, before a neighbour it names for comparison.
-            home = [m for m in before + after if m.agency.state == (self.states[0] if self.states else "")]
-            pool = [m for m in before if m in home] or home or before or after
-            return pool[-1 if pool[-1].start < position else 0].agency if pool else None
+        if kind in ("board", "county"):
+            # A county named just before, even as a place, is the one whose board or officials
+            # are meant: "neighboring Prince William County ... board Chairman Corey Stewart".
+            places = [m for m in self.mentions if m.county and m.agency.kind == "county" and m.start < position]
+            if places and "\n" not in self.text[places[-1].end:position]:
+                return places[-1].agency
         if kind == "district":  # "the District" is Washington's own government, in a story from there
             home = self.home_city
             return Agency(home.name, home.state, "city") if home and home.state == "DC" else None
@@ -339,6 +363,8 @@ class ArticleContext:
         main = self.main(kinds)
         if main:
             return main
+        if kind == "board":
+            return None
         return self._implied(kind, position)
 
     def main(self, kinds: tuple[str, ...]) -> Agency | None:

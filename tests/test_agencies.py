@@ -9,6 +9,7 @@ from stance.extract import extract_statements
 
 HARRIS = ("Harris County Sheriff's Office", "TX", "sheriff")
 ETOWAH_JAIL = ("Etowah County Detention Center", "AL", "jail")
+TEXAS = ("Texas", "TX", "state")
 LVMPD = ("Las Vegas Metropolitan Police Department", "NV", "police")
 
 
@@ -103,6 +104,28 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("LAS VEGAS — Clark County Sheriff Doug Gillespie limited ICE holds.\nThe sheriff said the department will "
      "keep working with ICE.", 2, None, {LVMPD}),
     ("LAS VEGAS — The Las Vegas Metropolitan Police Department limited ICE holds.", 1, None, {LVMPD}),
+    # Titles of state legislators and leaders, council and board members; their surnames later.
+    ("AUSTIN, Texas — Sen. Tommy Williams, R-The Woodlands, wrote the bill.\nWilliams said it was fair.", 2, None,
+     {TEXAS}),
+    ("NASHVILLE, Tenn. — Rep. Jay Reedy (R-Erin) sponsored the bill.\nReedy said it was fair.", 2, None,
+     {("Tennessee", "TN", "state")}),
+    ("LINCOLN, Neb. — Sen. Charlie Janssen of Fremont introduced LB 48.\nJanssen said it would pass.", 2, None,
+     {("Nebraska", "NE", "state")}),
+    ("AUSTIN, Texas — House Speaker Joe Straus spoke.\nStraus said the House would act.", 2, None, {TEXAS}),
+    ("NEW YORK — Council Speaker Melissa Mark-Viverito spoke.\nMark-Viverito said cities must act.", 2, None,
+     {("New York City", "NY", "city")}),
+    ("ARLINGTON, Va. — The Arlington County Board voted.\nBoard member Walter Tejada said it was right.", 2, None,
+     {("Arlington County", "VA", "county")}),
+    # A county named just before, even as a place, is the one whose board is meant.
+    ("ARLINGTON, Va. — The Arlington County Board voted. Advocates praised it over neighboring Prince William "
+     "County. Prince William, under board Chairman Corey Stewart, cracked down.", 3, None,
+     {("Prince William County", "VA", "county")}),
+    # In Congress, not the state: "U.S. Rep.", or a legislator tagged with a state.
+    ("GADSDEN, Ala. — Horton called U.S. Rep. Robert Aderholt (R-Haleyville).\nAderholt said no.", 2, None, set()),
+    ("AUSTIN, Texas — Sen. Ted Cruz, R-Texas, spoke.\nCruz said no.", 2, None, set()),
+    # A government's word is never a surname to bind: "Sen. Brenda Council" is no council.
+    ("LINCOLN, Neb. — Sen. Brenda Council of Omaha filed a resolution.\nThe ruling angered Council members.", 2,
+     None, set()),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
