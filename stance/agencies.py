@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from stance import gazetteer
 
@@ -116,7 +116,8 @@ _TITLES = {
     # "Sen. Ted Cruz, R-Texas", or "U.S. Sen." sits in Congress).
     "legislator": rf"(?:Sen|Rep)\.(?=(?:{_NAME_AHEAD})(?:,\s*|\s+\()[RDI]-[A-Z]|{_NAME_AHEAD}\s+of\s+[A-Z])",
     "city": r"Mayor(?:-elect)?|Deputy\s+Mayor|Vice\s+Mayor|Councilman|Councilwoman|Council\s+[Mm]embers?|"
-            r"Councilmembers?|Council\s+Speaker|Council\s+President|Alderman|Alderwoman|City\s+Solicitor|"
+            r"Councilmembers?|Council\s+Speaker|Council\s+President|At-large\s+(?:[Cc]ouncil\s+)?[Mm]ember|"
+            r"Alderman|Alderwoman|City\s+Solicitor|"
             r"City\s+Attorney|City\s+Manager",
     "county": r"County\s+Executive|County\s+Judge|County\s+Commissioner|County\s+Manager|Supervisor|Commissioner",
     "board": r"[Bb]oard\s+(?:[Mm]ember|[Cc]hairman|[Cc]hairwoman|[Cc]hair)",
@@ -162,6 +163,49 @@ _ANAPHORA = [
               r"governor|Governor)\b|\b[Gg]overnor['’]s\s+office\b"),
 ]
 _ANAPHORA_RE = [(kind, re.compile(pattern)) for kind, pattern in _ANAPHORA]
+
+# People, for "he" and "she": a name of two to four capitalised words ("Fatma Marouf", "Alejandro
+# N. Mayorkas") once leading titles are dropped, with no word that names an institution, a place
+# or a date ("Secure Communities", "Supreme Court", "Santa Clara").
+_NAME_WORD = r"(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?|[A-Z]\.)"
+_FULL_NAME = re.compile(rf"\b{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}\s+[A-Z][a-z][\w’'\-]*(?<!['’]s)")
+_NOT_NAMES = frozenset("""
+    The A An In On At For Under After Before When While With By From Of To That This Those These It Its His Her
+    Their Our We He She They But And Or If As Also Some Many Most All Every Each No Not One Two Three Four Five Six
+    Seven Eight Nine Ten First Second Third Last Next New Old Other Another Any Both Such Since Until Unlike Like
+    Despite During Without Within Among Between Over Through About Against Into Then Now Here There Where What
+    Which Who Why How Only Even Still Yet Once Late Early Later Earlier Meanwhile However Instead
+    January February March April May June July August September October November December Jan Feb Mar Apr Jun
+    Jul Aug Sep Sept Oct Nov Dec Monday Tuesday Wednesday Thursday Friday Saturday Sunday
+    President Vice Secretary Director Acting Deputy Assistant Chief Officer Officers Agent Agents Judge Justice
+    Justices Mayor Governor Gov Sen Sens Rep Reps Senator Representative Speaker Leader Chairman Chairwoman Chair
+    Commissioner Commissioners Sheriff Sheriffs Attorney General Lt Mr Mrs Ms Dr Detective Sgt Capt Lieutenant
+    Warden Councilman Councilwoman Council Member Members Supervisor Supervisors Former Outgoing Incoming Interim
+    County Counties City Cities Town State States Police Department Office Board Commission Court Courts Supreme
+    Federal National American Americans United Immigration Immigrant Immigrants Customs Enforcement Homeland
+    Security Secure Communities Program Act Bill Law Laws House Senate Assembly Legislature Legislative Committee
+    Association Center Centre University College School Schools Church Party Democratic Republican Democrat
+    Democrats Republicans Union Coalition Network Initiative Project Institute Foundation Alliance Movement
+    Services Service Affairs Rights Liberties Civil Legal Clinic Times Post News Tribune Journal Press Associated
+    Street Road Avenue Island River Valley Mountain Lake Park North South East West Northern Southern Eastern
+    Western Central Detention Jail Facility Corrections Correction Patrol Highway Public Safety Border Sanctuary
+    Order Executive Amendment Constitution Congress Congressional Capitol Hall Administration Bureau Agency
+    Division Authority Task Force Fraternal Conference Report Research Census Health Human Labor Defense
+    Proposition Catholic Christian Latino Latina Latinos Hispanic Hispanics Mexican Spanish English
+    Advertisement Photo Share Related Sign Copyright Metro Metropolitan Regional Municipal Unified Greater
+""".split())
+_SPEECH = (r"said|says|told|argued|added|noted|warned|wrote|insisted|acknowledged|explained|estimated|predicted|"
+           r"recalled|announced|called|described|conceded|replied|asked|urged|cautioned|contended|praised|"
+           r"criticized|thanked|pressed|claimed|vowed|pledged|promised|stressed|maintained|agreed|believes|fears")
+_SPOKE_AFTER = re.compile(rf"\s*(?:,[^,]{{1,80}},\s*)?(?:{_SPEECH})\b")
+_SPOKE_BEFORE = re.compile(rf"(?:\b(?:{_SPEECH})|\baccording\s+to)\s+$")
+# "He or she", "his or her": anyone at all, not a person named before.
+_PRONOUN = re.compile(r"(?<!\bor\s)\b(?:[Hh]e|[Ss]he|[Hh]is|[Hh]er|him)\b(?!\s+or\s+(?:she|he|her|his|him)\b)")
+# Where a sentence ends: terminal punctuation (and a closing quote) before a capital, except after
+# the abbreviations news puts before names and dates.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[\"“]?[A-Z0-9])|\n+")
+_ABBREVIATION = re.compile(r"(?:\b(?:Gov|Sen|Sens|Rep|Reps|Mr|Mrs|Ms|Dr|Lt|St|Ft|Mt|Jr|Sr|Gen|Col|Capt|Sgt|Det|No|"
+                           r"Jan|Feb|Aug|Sept|Sep|Oct|Nov|Dec|Ave|Inc|Co|Corp|vs|U\.S|D\.C)|\b[A-Z])\.$")
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z.'’\- ]+?)(?:,\s*(?P<state>[A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+)?))?"
                        r"\s*(?:\([^)]{1,40}\))?\s*(?:—|–|--)\s", re.M)
 _STATE_DEPARTMENT = (r"(?:Department\s+of\s+)?State\s+Police|State\s+Patrol|Highway\s+Patrol|Department\s+of\s+Public\s+Safety|"
@@ -431,6 +475,72 @@ class ArticleContext:
                         mention = replace(mention, agency=_sheriff(found[0]), generic=False)
             settled.append(mention)
         return settled
+
+    # -- people, for "he" and "she" ----------------------------------------------------------------
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        starts = [0]
+        for match in _SENTENCE_END.finditer(self.text):
+            if match.group().startswith("\n") or not _ABBREVIATION.search(self.text[max(0, match.start() - 6):
+                                                                                   match.start()]):
+                starts.append(match.end())
+        return starts
+
+    @cached_property
+    def _persons(self) -> list[tuple[int, int, Agency | None]]:
+        """Every person the article names, in order: (start, end, the agency they speak for or
+        None). Officials come from titles and the surnames titles bound; anyone else named in
+        full, and later by surname alone, is a person too, so "she" after "Fatma Marouf, a
+        professor" is not the sheriff named before her."""
+        found: list[tuple[int, int, Agency | None]] = []
+        taken = [(m.start, m.end) for m in self.mentions if m.explicit]
+
+        def free(start: int, end: int) -> bool:
+            return all(end <= a or start >= b for a, b in taken)
+
+        for match in _TITLE.finditer(self.text):
+            found.append((match.start(), match.end(), self._title_agency(match, self.text, 0)))
+            taken.append((match.start(), match.end()))
+        others: set[str] = set()
+        for match in _FULL_NAME.finditer(self.text):
+            words = match.group().split()
+            while words and words[0].rstrip(".") in _NOT_NAMES:
+                words = words[1:]
+            if len(words) < 2 or any(w.rstrip(".") in _NOT_NAMES for w in words):
+                continue
+            name = " ".join(words)
+            start = match.end() - len(name)
+            if not free(start, match.end()) or gazetteer.state_named(name) or gazetteer.places(name):
+                continue
+            surname = words[-1]
+            found.append((start, match.end(), self.people.get(surname)))
+            taken.append((start, match.end()))
+            if surname not in self.people:
+                others.add(surname)
+        for match in re.finditer(r"\b[A-Z][a-z][\w\-]*(?:['’](?!s\b)[\w\-]+)?", self.text):
+            surname = match.group()
+            if (surname in self.people or surname in others) and free(match.start(), match.end()):
+                found.append((match.start(), match.end(), self.people.get(surname)))
+        return sorted(found, key=lambda p: p[0])
+
+    def antecedent(self, position: int) -> Agency | None:
+        """The agency of the person a "he" or "she" at `position` stands for: the subject of the
+        nearest of the three sentences before it that names anyone (the one it quotes, "Winder
+        said", else the first named), when that person speaks for an agency. A pronoun after a
+        name in its own sentence belongs to that name, which speaks for itself."""
+        starts = self._sentence_starts
+        index = max(0, next((i for i, s in enumerate(starts) if s > position), len(starts)) - 1)
+        if any(starts[index] <= p[0] < position for p in self._persons):
+            return None
+        for i in range(index - 1, max(-1, index - 4), -1):
+            end = starts[i + 1]
+            persons = [p for p in self._persons if starts[i] <= p[0] < end]
+            if not persons:
+                continue
+            speaking = [p for p in persons if _SPOKE_AFTER.match(self.text, p[1]) or
+                        _SPOKE_BEFORE.search(self.text[max(0, p[0] - 30):p[0]])]
+            return (speaking or persons)[0][2]
+        return None
 
     def locate(self, sentence: str) -> int:
         """Where a sentence of this article starts (sentences come in order)."""
@@ -712,6 +822,11 @@ def resolve_mentions(sentence: str, context: ArticleContext, speaker: str = "", 
         if match.group() in context.people and not any(a <= start < b for a, b in taken) and \
                 not re.match(r"\s+(?:County|Parish)", sentence[match.end():]):
             agencies.append(context.people[match.group()])
+    pronoun = _PRONOUN.search(sentence)
+    if pronoun and context.text[position:end] == sentence:
+        agency = context.antecedent(position + pronoun.start())
+        if agency:
+            agencies.append(agency)
     if speaker:
         agencies.extend(resolve_mentions(speaker, context, position=position) if speaker != sentence else [])
     seen, unique = set(), []

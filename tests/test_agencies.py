@@ -126,6 +126,20 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     # A government's word is never a surname to bind: "Sen. Brenda Council" is no council.
     ("LINCOLN, Neb. — Sen. Brenda Council of Omaha filed a resolution.\nThe ruling angered Council members.", 2,
      None, set()),
+    # "He" and "she": the person the sentences before were about, when an official.
+    ("SALT LAKE CITY — Salt Lake County Sheriff Jim Winder spoke Wednesday.\nWinder called a press conference after "
+     "Trump signed his orders.\nHis office, he said, has been flooded with calls.", 3, None,
+     {("Salt Lake County Sheriff's Office", "UT", "sheriff")}),
+    ("SACRAMENTO, Calif. — Gov. Jerry Brown vetoed the bill.\nIn his veto message, Brown said the list was flawed.\n"
+     "That list, in his telling, left out serious crimes.\nSheriffs, he wrote, ought to keep their discretion.", 4,
+     None, {("California", "CA", "state")}),
+    # ... not when someone else was named in between, nor "he or she" (anyone at all).
+    ("LAS VEGAS — Sheriff Doug Gillespie announced the change.\nFatma Marouf, a professor, called the change a "
+     "win.\nIt sends a message, she said, that victims can come forward.", 3, None, set()),
+    ("LAS VEGAS — Sheriff Doug Gillespie announced the change.\nA detainer asks a jail to hold someone after he or "
+     "she would go free.", 2, None, set()),
+    ("NASHVILLE, Tenn. — The Nashville Metro Council voted 21-4.\nAt-large member Erica Gilmore filed it.", 2, None,
+     {("Nashville", "TN", "city")}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
