@@ -161,8 +161,33 @@ _ANAPHORA = [
     ("state", r"\b[Tt]he\s+state\b(?!\s+(?:line|of\s+the|level))|\b[Ss]tate\s+(?:officials|lawmakers|legislators|"
               r"leaders|government|agencies|legislature)\b|\b[Tt]he\s+(?:Legislature|legislature|General\s+Assembly|"
               r"governor|Governor)\b|\b[Gg]overnor['’]s\s+office\b"),
+    # A chamber, its members and its session, in a story about a state legislature.
+    ("legislature", r"\b(?:[Tt]he|[Aa])\s+(?:state\s+)?(?:Senate|House|Assembly)\b(?!\s+(?:[Bb]ill|candidate|race|seat))|"
+                    r"\b(?:House|Senate|Assembly)\s+(?:committee|sponsor|members?|Democrats|Republicans|leaders?|version|"
+                    r"companion|calendar|floor|vote|passage|majority|minority|chamber)\b|"
+                    r"\b(?:[Ll]awmakers|[Ll]egislators|[Ss]enators)\b|"
+                    r"\b(?:[Tt]he\s+)?(?:legislative|special)\s+session\b|\b[Tt]he\s+session\b"),
+    # The government's own enactments: "the bill", "the new law", "the ordinance", "the veto".
+    ("enactment", r"\b(?:[Tt]he|[Tt]his|[Tt]hat|[Tt]hose|[Tt]hese|[Ii]ts|[Tt]heir)\s+(?P<whose>(?:state|city|county)(?:['’]s)?\s+)?"
+                  r"(?:(?:new|proposed|original|so-called|sanctuary|anti-sanctuary|immigration|final|current|amended|"
+                  r"revised|earlier|latest|two|three|introduced|whole|entire)\s+){0,2}"
+                  r"(?P<noun>bills?|laws?(?!\s+(?:enforcement|firm|school|clinic|center|professor))|legislation|measures?|"
+                  r"package|ordinances?|resolutions?|veto|statutes?|ban)\b"),
 ]
 _ANAPHORA_RE = [(kind, re.compile(pattern)) for kind, pattern in _ANAPHORA]
+_NOT_THIS_LEGISLATURE = re.compile(r"(?:U\.S\.|federal|congressional|city|county|town|local)\s+$")
+_ELSEWHERE = re.compile(r"\s+(?:(?:around|across)\s+the\s+(?:country|nation)|nationwide|in\s+(?:other|\d+|several|many|"
+                        r"all)\s+states|in\s+Congress|in\s+Washington|of\s+both\s+parties\s+nationwide)")
+# "Follow the law", "within the bounds of the law": law in general, not one enactment.
+_LAW_IN_GENERAL = re.compile(r"(?:follow|following|followed|uphold|upholding|enforce|enforcing|obey|obeying|break|"
+                             r"breaking|broke|violate|violating|violated|bounds\s+of|above|within|comply\s+with|"
+                             r"complying\s+with)\s+$")
+# A state bill by its number: "HB 1549", "Senate Bill 9", "Assembly Bill 1081", "LB 48", "SB4" (not
+# a bill of Congress, "H.R. 5").
+_STATE_BILL = re.compile(r"\b(?:(?:House|Senate|Assembly|Legislative)\s+(?:Bill|File)s?|[HSAL]\.?B\.?|[HS]\.?F\.?)\s?"
+                         r"(?P<number>\d{1,4})\b")
+_LEGISLATURE_SIGNS = re.compile(r"\b(?:Legislature|General\s+Assembly|[Ss]tate\s+(?:Senate|House|Assembly|lawmakers|"
+                                r"legislators|legislature)|[Ll]egislative\s+session|[Ss]tatehouse)\b")
 
 # People, for "he" and "she": a name of two to four capitalised words ("Fatma Marouf", "Alejandro
 # N. Mayorkas") once leading titles are dropped, with no word that names an institution, a place
@@ -252,7 +277,9 @@ class ArticleContext:
         if self.home_city and self.home_city.state not in self.states:
             self.states.insert(0 if not known else 1, self.home_city.state)
         self.people: dict[str, Agency] = {}
+        self.bills: dict[str, str] = {}  # "SB1070" -> the state whose bill it is, once the article says
         self.mentions: list[Mention] = self.settle_jails(_explicit(text, 0, self))
+        self.legislature = bool(self.bills) or bool(_LEGISLATURE_SIGNS.search(text))
         if self.home_county is None:
             self.home_county = self._most_named_county()
         self._bind_people()
@@ -542,6 +569,29 @@ class ArticleContext:
             return (speaking or persons)[0][2]
         return None
 
+    # -- enactments -------------------------------------------------------------------------------
+    @cached_property
+    def _governments(self) -> list[tuple[int, Agency]]:
+        """Every mention of a state, county or city government, in order, with its agency: named,
+        through an official, or leaning on the article ("the governor", "the council")."""
+        found = [(m.start, m.agency) for m in self.mentions if m.explicit and m.agency.kind in ("state", "county", "city")]
+        found += [(p[0], p[2]) for p in self._persons if p[2] and p[2].kind in ("state", "county", "city")]
+        found += [(start, agency) for start, _, agency in
+                  _leaning(self.text, 0, self, ("state", "legislature", "county", "board", "city"))]
+        return sorted(found, key=lambda g: g[0])
+
+    def enactment(self, position: int, noun: str) -> Agency | None:
+        """Whose bill, law, measure or ordinance a mention at `position` is: the government the
+        article last spoke of earlier in the paragraph, else the one it speaks of most (an
+        ordinance is a city's or a county's)."""
+        kinds = ("county", "city") if noun.startswith("ordinance") else ("state", "county", "city")
+        before = [(start, agency) for start, agency in self._governments if start < position and agency.kind in kinds]
+        if before and "\n" not in self.text[before[-1][0]:position]:
+            return before[-1][1]
+        home = self.states[0] if self.states else ""
+        counts = Counter(agency for _, agency in self._governments if agency.kind in kinds)
+        return max(counts, key=lambda a: (a.state == home, counts[a])) if counts else None
+
     def locate(self, sentence: str) -> int:
         """Where a sentence of this article starts (sentences come in order)."""
         found = self.text.find(sentence, self._cursor)
@@ -606,6 +656,20 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
         add(match.start(), match.end(), _police(city, code), city=city)
 
     department, government, bare_state = _state_patterns()
+    for match in _STATE_BILL.finditer(text):
+        head = match.group().split()[0] if " " in match.group() else match.group()[:2]
+        key = {"House": "HB", "Senate": "SB", "Assembly": "AB", "Legislative": "LB"}.get(head, head.replace(".", "")[:2])
+        key += match.group("number")
+        # "Arizona's SB 1070" or "Texas' SB 4" says whose; later the number alone does.
+        named = re.search(r"\b(?P<state>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)(?:['’]s?)?\s+$", text[max(0, match.start() - 25):
+                                                                                           match.start()])
+        state = gazetteer.state_named(named.group("state")) if named else None
+        if state:
+            context.bills.setdefault(key, state.abbr)
+        code = state.abbr if state else context.bills.get(key) or (context.states[0] if context.states else None)
+        if code and not _preceded_by_federal(text, match.start()):
+            context.bills.setdefault(key, code)
+            add(match.start(), match.end(), Agency(gazetteer.state(code).name, code, "state"))
     for match in department.finditer(text):
         state = gazetteer.state_named(match.group("state"))
         tail = " ".join(match.group("tail").split()).replace("Department of State Police", "State Police")
@@ -685,7 +749,9 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
         if place:
             return Agency(place.name, place.state, "city")
         state = gazetteer.state_named(name)
-        return Agency(state.name, state.abbr, "state") if state and not _is_city_in(context, name) else None
+        if not state or _is_city_in(context, name) or _PLACE_NOUNS.match(text, match.end()):
+            return None
+        return Agency(state.name, state.abbr, "state")
 
     for match in _POSSESSIVE.finditer(text):
         start, agency = _trim(match, "name", possessor)
@@ -705,7 +771,8 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
             continue  # part of a longer proper name: "Texas Tribune", "New Mexico State"
         if re.search(r"[A-Z][\w.]*,\s*$", before):
             continue  # "Los Angeles, California": where, not who
-        if _in_dateline(text, match.start()):
+        if _in_dateline(text, match.start()) or _STATE_AS_PLACE.match(text, match.end()) or \
+                match.group("poss") and _PLACE_NOUNS.match(text[match.end():match.end() + 40].lstrip()):
             continue
         add(match.start(), match.end(), Agency(state.name, state.abbr, "state"))
 
@@ -720,6 +787,16 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
 
     found.extend(locations)
     return sorted(found, key=lambda m: m.start)
+
+
+# A state's name describing its places and people, not its government: "Florida sheriffs", "three
+# New Mexico cities", "an Arizona-style crackdown", "Georgia's other detention sites".
+_STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|ies)|towns?|jails?|mayors|police\s+(?:departments|"
+                             r"chiefs)|jurisdictions|communities|residents|immigrants|voters|farmers|businesses|employers|"
+                             r"families|workers)\b")
+_PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|people|communities|counties|"
+                          r"cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|workers|history|roads|"
+                          r"schools|universities|coast|land)\b")
 
 
 def _preceded_by_federal(text: str, start: int) -> bool:
@@ -775,19 +852,39 @@ def _county_agency(county: gazetteer.County, tail: str | None) -> Agency | None:
 
 def _anaphora(text: str, offset: int, context: ArticleContext, taken: list[tuple[int, int]]) -> list[Agency]:
     found = []
+    for start, end, agency in _leaning(text, offset, context):
+        if not any(not (end <= a or start >= b) for a, b in taken):
+            taken.append((start, end))
+            found.append(agency)
+    return found
+
+
+def _leaning(text: str, offset: int, context: ArticleContext, kinds: tuple[str, ...] | None = None):
+    """(start, end, agency) of each mention in `text` that leans on the article, by pattern order."""
     for kind, pattern in _ANAPHORA_RE:
+        if kinds and kind not in kinds:
+            continue
         for match in pattern.finditer(text):
             start, end = offset + match.start(), offset + match.end()
-            if any(not (end <= a or start >= b) for a, b in taken):
-                continue
             if kind in ("county", "city", "state") and re.fullmatch(r"[Tt]he\s+(?:county|city|state)", match.group()) \
                     and _after_location(text, match.start()):
                 continue  # "in the city", "across the state": a place, not its government
-            agency = context.refer(kind, start)
+            if kind == "legislature":
+                if not context.legislature or _NOT_THIS_LEGISLATURE.search(text[max(0, match.start() - 20):match.start()]) \
+                        or _ELSEWHERE.match(text, match.end()):
+                    continue
+                # The article's own legislature, even just after another state was named.
+                agency = context.main(("state",)) or context.refer("state", start)
+            elif kind == "enactment":
+                noun = match.group("noun")
+                if noun.startswith("law") and _LAW_IN_GENERAL.search(text[max(0, match.start() - 30):match.start()]):
+                    continue
+                whose = (match.group("whose") or "").strip().rstrip("'’s")
+                agency = context.refer(whose, start) if whose else context.enactment(start, noun)
+            else:
+                agency = context.refer(kind, start)
             if agency:
-                taken.append((start, end))
-                found.append(agency)
-    return found
+                yield start, end, agency
 
 
 def resolve_mentions(sentence: str, context: ArticleContext, speaker: str = "", position: int | None = None

@@ -10,6 +10,7 @@ from stance.extract import extract_statements
 HARRIS = ("Harris County Sheriff's Office", "TX", "sheriff")
 ETOWAH_JAIL = ("Etowah County Detention Center", "AL", "jail")
 TEXAS = ("Texas", "TX", "state")
+NEBRASKA = ("Nebraska", "NE", "state")
 LVMPD = ("Las Vegas Metropolitan Police Department", "NV", "police")
 
 
@@ -140,6 +141,35 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
      "she would go free.", 2, None, set()),
     ("NASHVILLE, Tenn. — The Nashville Metro Council voted 21-4.\nAt-large member Erica Gilmore filed it.", 2, None,
      {("Nashville", "TN", "city")}),
+    # A state bill by its number is the state's; a number another state's name introduced stays that state's.
+    ("LINCOLN, Neb. — LB 48 drew an overflow crowd.", 1, None, {NEBRASKA}),
+    ("LINCOLN, Neb. — LB 48 is modeled on Arizona's SB 1070.\nSB 1070 was largely struck down.", 2, None,
+     {("Arizona", "AZ", "state")}),
+    # A chamber, its members and its session, in a story about a state legislature; not Congress.
+    ("MADISON, Wis. — The Assembly passed Assembly Bill 450.\nThe Senate adjourned without a vote.", 2, None,
+     {("Wisconsin", "WI", "state")}),
+    ("MADISON, Wis. — The Assembly passed Assembly Bill 450.\nThe U.S. Senate adjourned without a vote.", 2, None,
+     set()),
+    ("DENVER — The Senate adjourned without a vote.", 1, None, set()),
+    ("AUSTIN, Texas — Texas lawmakers passed SB 4 after Arizona's SB 1070 was struck down. All seven Hispanic "
+     "senators spoke against it.", 2, None, {TEXAS}),
+    ("SANTA FE, N.M. — The Legislature met on Monday.\nLawmakers around the country filed 1,400 bills.", 2, None,
+     set()),
+    # "The bill", "the law", "the ordinance": the government's own enactment.
+    ("JEFFERSON CITY, Mo. — Gov. Matt Blunt signed House Bill 1549.\nThe package reaches beyond law enforcement.", 2,
+     None, {("Missouri", "MO", "state")}),
+    ("NEW YORK — The City Council passed two bills.\nThe new laws build on earlier ones.", 2, None,
+     {("New York City", "NY", "city")}),
+    ("ARLINGTON, Va. — The Arlington County Board passed a resolution.\nSan Francisco and Santa Clara County are "
+     "pursuing ways out.\nThe vote drew dozens of supporters when the resolution passed.", 3, None,
+     {("Arlington County", "VA", "county")}),
+    # ... not law in general, nor law enforcement.
+    ("AUSTIN, Texas — Gov. Greg Abbott signed SB 4.\nSheriffs are sworn to follow the law.", 2, None, set()),
+    ("AUSTIN, Texas — Gov. Greg Abbott signed SB 4.\nThe law enforcement agencies disagreed.", 2, None, set()),
+    # A state's name describing its places and people is not its government.
+    ("TALLAHASSEE, Fla. — Florida sheriffs support ICE, and an Arizona-style crackdown is not coming.", 1, None,
+     set()),
+    ("LINCOLN, Neb. — Nebraska does not have Arizona's border problems.", 1, None, {NEBRASKA}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
