@@ -137,13 +137,21 @@ _NOT_SURNAMES = {"Council", "House", "Senate", "Assembly", "Hall", "Board", "Cou
 _ANAPHORA = [
     ("sheriff", r"\b(?:[Tt]he|[Ii]ts|[Tt]heir|[Cc]ounty|[Ll]ocal)\s+(?:county\s+)?sheriff(?:['’]s)?"
                 r"(?:\s+(?:office|department|deputies))?\b|\b[Tt]he\s+Sheriff['’]s\s+(?:Office|Department)\b|"
-                r"\bSheriff['’]s\s+Office\b|\bsheriff['’]s\s+(?:office|deputies)\b"),
+                r"\bSheriff['’]s\s+Office\b|\bsheriff['’]s\s+(?:office|deputies)\b|"
+                r"^Sheriff\b(?!['’]|\s+[A-Z])"),  # a headline's "Sheriff says ..."
+    # (In the plural only someone's: "its jails", not "county jails" in general.)
     ("jail", r"\b(?:[Tt]he|[Tt]hat|[Ii]ts|[Tt]heir|[Cc]ounty|[Tt]he\s+county['’]s|[Tt]he\s+city['’]s|[Tt]he\s+sheriff['’]s)"
-             r"\s+(?:county\s+)?(?:jail|detention\s+center|lockup)s?\b"),
+             r"\s+(?:county\s+)?(?:jail|detention\s+center|lockup)\b|"
+             r"\b(?:[Ii]ts|[Tt]heir|[Tt]he\s+county['’]s|[Tt]he\s+sheriff['’]s)\s+(?:jails|detention\s+centers)\b"),
     ("police", r"\b(?:[Tt]he|[Cc]ity|[Ii]ts|[Tt]heir|[Tt]he\s+city['’]s)\s+police\s+(?:department|chief|force)\b|"
                r"\b[Tt]he\s+Police\s+Department\b|\b(?:[Tt]he\s+)?[Pp]olice\s+[Cc]hief\b|"
-               r"\b(?:[Cc]ity|[Tt]he\s+city['’]s)\s+police\b|\bMetropolitan\s+Police\s+Department\b"),
-    ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b"),
+               r"\b(?:[Cc]ity|[Tt]own|[Tt]he\s+(?:city|town)['’]s)\s+(?:police|officers)\b|"
+               r"\bMetropolitan\s+Police\s+Department\b"),
+    ("state police", r"\b[Ss]tate\s+(?:police|troopers)\b"),
+    ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b|\b[Tt]he\s+office\b(?!\s+of)"),
+    # A department of corrections by no one's name: the local one the article is about.
+    ("corrections", r"\b[Tt]he\s+(?P<own>Department\s+of\s+Corrections?)\b(?!,?\s+[A-Z])|"
+                    r"\b(?:[Cc]ity|[Tt]he\s+city['’]s)\s+jails\b"),
     ("county police", r"\b[Cc]ounty\s+police\b"),
     # A board or its members, when the article has named a county government for them to be.
     ("board", r"\b[Tt]he\s+(?:board|Commissioners\s+Court|commission)\b|\b[Ss]upervisors\b|\b[Cc]ommissioners\b"),
@@ -156,7 +164,10 @@ _ANAPHORA = [
     ("city", r"\b[Tt]he\s+city\b(?!['’]s\s+police)|\b[Cc]ity\s+(?:officials|leaders|council|government|hall|"
              r"attorney|administrator|manager|commission|lawmakers)\b|\bCity\s+(?:Council|Hall|Commission)\b|"
              r"\b[Tt]he\s+mayor\b|\bMetro\s+(?:Council|government)\b|\b[Tt]he\s+[Cc]ouncil\b|"
-             r"\b[Tt]he\s+[Mm]ayor['’]s\s+[Oo]ffice\b|\b[Cc]ity\s+[Aa]ttorney['’]s\s+[Oo]ffice\b"),
+             r"\b[Tt]he\s+[Mm]ayor['’]s\s+[Oo]ffice\b|\b[Cc]ity\s+[Aa]ttorney['’]s\s+[Oo]ffice\b|"
+             r"\b[Tt]he\s+town\b(?!['’]s\s+police)|\b[Tt]own\s+(?:officials|leaders|council|government|hall|attorneys?|"
+             r"administrator|manager|board)\b|\bTown\s+(?:Council|Hall|Board)\b|"
+             r"\b[Cc]ouncil\s?(?:members?|women|men)\b|\bcouncilmembers?\b"),
     ("district", r"\b[Tt]he\s+District\b(?!\s+(?:of|Court|Attorney|Judge))"),
     ("state", r"\b[Tt]he\s+state\b(?!\s+(?:line|of\s+the|level))|\b[Ss]tate\s+(?:officials|lawmakers|legislators|"
               r"leaders|government|agencies|legislature)\b|\b[Tt]he\s+(?:Legislature|legislature|General\s+Assembly|"
@@ -234,8 +245,9 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Gov|Sen|Sens|Rep|Reps|Mr|Mrs|Ms|Dr|Lt|St|Ft
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z.'’\- ]+?)(?:,\s*(?P<state>[A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+)?))?"
                        r"\s*(?:\([^)]{1,40}\))?\s*(?:—|–|--)\s", re.M)
 _STATE_DEPARTMENT = (r"(?:Department\s+of\s+)?State\s+Police|State\s+Patrol|Highway\s+Patrol|Department\s+of\s+Public\s+Safety|"
-                     r"Department\s+of\s+Law\s+Enforcement|Department\s+of\s+(?:Corrections?|Correction|"
-                     r"Rehabilitation\s+and\s+Correction|Criminal\s+Justice)|National\s+Guard")
+                     r"Department\s+of\s+Law\s+Enforcement|Department\s+of\s+(?:Corrections,\s+Rehabilitation\s+and\s+Reentry|"
+                     r"Corrections\s+and\s+Rehabilitation|Corrections?|Correction|Rehabilitation\s+and\s+Correction|"
+                     r"Criminal\s+Justice)|National\s+Guard")
 _STATE_GOVERNMENT = (r"Legislature|legislature|General\s+Assembly|House|Senate|lawmakers|legislators|Gov\.|Governor|"
                      r"governor|Attorney\s+General|attorney\s+general|officials|Republicans|Democrats|government|"
                      r"law|leaders")
@@ -397,12 +409,20 @@ class ArticleContext:
 
     # -- leaning on the article ------------------------------------------------------------------
     def refer(self, kind: str, position: int) -> Agency | None:
-        """The agency of `kind` that a mention at `position` leans on: the nearest explicit one
-        before it, else the first after it, else the one the article's own place implies."""
-        kinds = {"department": ("police", "sheriff"), "county police": ("police",), "board": ("county",)}.get(kind, (kind,))
+        """The agency of `kind` that a mention at `position` leans on: the one named nearest
+        before it in its paragraph, else the article's own agency of that kind (`main`), else
+        the one the article's own place implies."""
+        kinds = {"department": ("police", "sheriff"), "county police": ("police",), "board": ("county",),
+                 "state police": ("police",)}.get(kind, (kind,))
         named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
         before = [m for m in named if m.start < position]
         after = [m for m in named if m.start >= position]
+        if kind == "state police":  # only a state force the article names ("Idaho State Police")
+            forces = [m for m in named if re.match(r"\s(?:State\s|Highway\s|Department\sof\sPublic\sSafety)",
+                                                    m.agency.name[len(gazetteer.state(m.agency.state).name):])]
+            counts = Counter(m.agency for m in forces)
+            return max(counts, key=lambda a: (a.state == (self.states[0] if self.states else ""), counts[a])) \
+                if counts else None
         if kind == "department":
             if before and not _FEDERAL_DEPARTMENT.search(self.text[before[-1].end:position]):
                 return before[-1].agency
@@ -450,6 +470,28 @@ class ArticleContext:
         for m in named:
             first.setdefault(m.agency, m.start)
         return max(counts, key=lambda a: (a.state == home, counts[a], -first[a]))
+
+    def corrections(self, position: int, own: str) -> Agency | None:
+        """"The Department of Corrections" by no one's name, or "city jails": one the article
+        names, else the department of the county or city the article is about, if it speaks of
+        that government ("the Department of Correction" in a story of New York City's laws)."""
+        named = [m.agency for m in self.mentions if m.explicit and m.agency.kind == "jail" and "Correction" in m.agency.name]
+        if named:
+            return Counter(named).most_common(1)[0][0]
+        if not own:  # "city jails": the city's department, when the article names one by no name
+            found = re.search(r"Department\s+of\s+Corrections?\b", self.text)
+            if not found or not self.home_city:
+                return None
+            own = found.group()
+        own = " ".join(own.split())
+        spoken = {m.agency for m in self.mentions if m.explicit} | {agency for _, agency in self._governments}
+        county = self.home_county
+        if county and any(a.state == county.state and a.name.startswith(county.full) for a in spoken):
+            return Agency(f"{county.full} {own}", county.state, "jail")
+        city = self.home_city
+        if city and Agency(city.name, city.state, "city") in spoken:
+            return Agency(f"{city.name} {own}", city.state, "jail")
+        return None
 
     def _implied(self, kind: str, position: int) -> Agency | None:
         county = self._county_near(position)
@@ -794,9 +836,9 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
 _STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|ies)|towns?|jails?|mayors|police\s+(?:departments|"
                              r"chiefs)|jurisdictions|communities|residents|immigrants|voters|farmers|businesses|employers|"
                              r"families|workers)\b")
-_PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|people|communities|counties|"
-                          r"cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|workers|history|roads|"
-                          r"schools|universities|coast|land)\b")
+_PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|immigrant|people|communities|"
+                          r"counties|cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|workers|history|"
+                          r"roads|streets|neighborhoods|schools|schoolchildren|universities|coast|land|Latino|Hispanic)\b")
 
 
 def _preceded_by_federal(text: str, start: int) -> bool:
@@ -866,15 +908,19 @@ def _leaning(text: str, offset: int, context: ArticleContext, kinds: tuple[str, 
             continue
         for match in pattern.finditer(text):
             start, end = offset + match.start(), offset + match.end()
-            if kind in ("county", "city", "state") and re.fullmatch(r"[Tt]he\s+(?:county|city|state)", match.group()) \
-                    and _after_location(text, match.start()):
-                continue  # "in the city", "across the state": a place, not its government
+            if kind in ("county", "city", "state") and re.fullmatch(r"[Tt]he\s+(?:county|city|town|state)", match.group()):
+                possessive = re.match(r"['’]s\s+", text[match.end():])
+                if possessive and _PLACE_NOUNS.match(text, match.end() + possessive.end()) or \
+                        not possessive and _after_location(text, match.start()):
+                    continue  # "in the city", "the town's residents": a place, not its government
             if kind == "legislature":
                 if not context.legislature or _NOT_THIS_LEGISLATURE.search(text[max(0, match.start() - 20):match.start()]) \
                         or _ELSEWHERE.match(text, match.end()):
                     continue
                 # The article's own legislature, even just after another state was named.
                 agency = context.main(("state",)) or context.refer("state", start)
+            elif kind == "corrections":
+                agency = context.corrections(start, match.group("own") or "")
             elif kind == "enactment":
                 noun = match.group("noun")
                 if noun.startswith("law") and _LAW_IN_GENERAL.search(text[max(0, match.start() - 30):match.start()]):
