@@ -148,6 +148,11 @@ _ANAPHORA = [
                r"\b(?:[Cc]ity|[Tt]own|[Tt]he\s+(?:city|town)['’]s)\s+(?:police|officers)\b|"
                r"\bMetropolitan\s+Police\s+Department\b"),
     ("state police", r"\b[Ss]tate\s+(?:police|troopers)\b"),
+    # Plain "police" and "deputies" in a story about one police department or sheriff's office.
+    ("local police", r"(?<![Ss]tate\s)(?<![Ll]ocal\s)(?<!federal\s)(?<!Border\s)(?<!campus\s)(?<!tribal\s)(?<!transit\s)"
+                     r"(?<!county\s)(?<!County\s)(?<![-’'])\b(?:[Tt]he\s+)?police\b(?!\s+(?:chiefs?|unions?|departments?|"
+                     r"associations?|academy|[Cc]hief|Department|officers['’]|forces|agencies))"),
+    ("deputies", r"(?<!federal\s)(?<!U\.S\.\s)(?<![Ll]ocal\s)(?<![-’'])\b[Dd]eputies\b"),
     ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b|\b[Tt]he\s+office\b(?!\s+of)"),
     # A department of corrections by no one's name: the local one the article is about.
     ("corrections", r"\b[Tt]he\s+(?P<own>Department\s+of\s+Corrections?)\b(?!,?\s+[A-Z])|"
@@ -413,13 +418,21 @@ class ArticleContext:
         before it in its paragraph, else the article's own agency of that kind (`main`), else
         the one the article's own place implies."""
         kinds = {"department": ("police", "sheriff"), "county police": ("police",), "board": ("county",),
-                 "state police": ("police",)}.get(kind, (kind,))
+                 "state police": ("police",), "local police": ("police",)}.get(kind, (kind,))
         named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
         before = [m for m in named if m.start < position]
         after = [m for m in named if m.start >= position]
+        if kind == "local police":  # only where the article names a local force
+            local = [m for m in named if not _state_force(m.agency)]
+            if not local:
+                return None
+            if before and "\n" not in self.text[before[-1].end:position] and not _state_force(before[-1].agency):
+                return before[-1].agency
+            return self.main(("police",), local)
+        if kind == "deputies":
+            return self.refer("sheriff", position) if self.main(("sheriff",)) or self._county_near(position) else None
         if kind == "state police":  # only a state force the article names ("Idaho State Police")
-            forces = [m for m in named if re.match(r"\s(?:State\s|Highway\s|Department\sof\sPublic\sSafety)",
-                                                    m.agency.name[len(gazetteer.state(m.agency.state).name):])]
+            forces = [m for m in named if _state_force(m.agency)]
             counts = Counter(m.agency for m in forces)
             return max(counts, key=lambda a: (a.state == (self.states[0] if self.states else ""), counts[a])) \
                 if counts else None
@@ -458,10 +471,11 @@ class ArticleContext:
             return None
         return self._implied(kind, position)
 
-    def main(self, kinds: tuple[str, ...]) -> Agency | None:
-        """The article's own agency of these kinds: of its state first, then named most often,
-        then named first."""
-        named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
+    def main(self, kinds: tuple[str, ...], named: list[Mention] | None = None) -> Agency | None:
+        """The article's own agency of these kinds (among `named`, by default all it names): of
+        its state first, then named most often, then named first."""
+        if named is None:
+            named = [m for m in self.mentions if m.explicit and m.agency.kind in kinds]
         if not named:
             return None
         home = self.states[0] if self.states else ""
@@ -652,6 +666,13 @@ def _sheriff(county: gazetteer.County) -> Agency:
     return Agency(f"{county.full} Sheriff's Office", county.state, "sheriff")
 
 
+def _state_force(agency: Agency) -> bool:
+    """A state's own police ("Idaho State Police", "Missouri State Highway Patrol")."""
+    state = gazetteer.state(agency.state)
+    return agency.kind == "police" and bool(state) and agency.name.startswith(f"{state.name} ") and \
+        bool(re.match(r"(?:State\s|Highway\s|Department\sof\sPublic\sSafety)", agency.name[len(state.name) + 1:]))
+
+
 def _police(city: str, state: str) -> Agency:
     return Agency(_METRO_POLICE.get((city, state), f"{city} Police Department"), state, "police")
 
@@ -833,12 +854,17 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
 
 # A state's name describing its places and people, not its government: "Florida sheriffs", "three
 # New Mexico cities", "an Arizona-style crackdown", "Georgia's other detention sites".
-_STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|ies)|towns?|jails?|mayors|police\s+(?:departments|"
-                             r"chiefs)|jurisdictions|communities|residents|immigrants|voters|farmers|businesses|employers|"
+_STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|ies)|towns?|jails?|mayors|police|officers|"
+                             r"deputies|law\s+enforcement|jurisdictions|communities|residents|immigrants|voters|farmers|businesses|employers|"
                              r"families|workers)\b")
 _PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|immigrant|people|communities|"
                           r"counties|cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|workers|history|"
                           r"roads|streets|neighborhoods|schools|schoolchildren|universities|coast|land|Latino|Hispanic)\b")
+
+
+def _after_state_name(text: str, start: int) -> bool:
+    words = re.search(r"([A-Z][a-z]+(?:\s[A-Z][a-z]+)?)\s+$", text[max(0, start - 25):start])
+    return bool(words) and any(gazetteer.state_named(w) for w in (words.group(1), words.group(1).split()[-1]))
 
 
 def _preceded_by_federal(text: str, start: int) -> bool:
@@ -919,6 +945,8 @@ def _leaning(text: str, offset: int, context: ArticleContext, kinds: tuple[str, 
                     continue
                 # The article's own legislature, even just after another state was named.
                 agency = context.main(("state",)) or context.refer("state", start)
+            elif kind == "local police" and _after_state_name(text, match.start()):
+                continue  # "Arizona police": a state's police in general
             elif kind == "corrections":
                 agency = context.corrections(start, match.group("own") or "")
             elif kind == "enactment":

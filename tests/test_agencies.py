@@ -198,6 +198,15 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     # "Through the state's process" is the state's, though "through the state" would be a place.
     ("PHOENIX — Gov. Katie Hobbs vetoed SB 1164.\nEnforcement would have run through the state's process.", 2, None,
      {("Arizona", "AZ", "state")}),
+    # Plain "police" and "deputies" in a story about one police department or sheriff's office ...
+    ("PHILADELPHIA — The Philadelphia Police Department will not share its data.\nAdvocates said fear damages "
+     "relations between police and the community.", 2, None, {("Philadelphia Police Department", "PA", "police")}),
+    ("DOYLESTOWN, Pa. — Bucks County Sheriff Danny Ceisler spoke.\nDeputies will not ask victims about status.", 2,
+     None, {("Bucks County Sheriff's Office", "PA", "sheriff")}),
+    # ... not police in general, nor a state's police.
+    ("LINCOLN, Neb. — Critics said requiring police to check status invites profiling.", 1, None, set()),
+    ("TUCSON, Ariz. — The Tucson Police Department spoke.\nChief Chris Magnus said Arizona police must check status.", 2,
+     None, {("Tucson Police Department", "AZ", "police")}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
