@@ -87,10 +87,23 @@ _CITY_GOVERNMENT = re.compile(
     r"officials|leaders|Mayor|mayor|city\s+government|government|aldermen|council\s+members|City\s+Attorney|"
     r"city\s+attorney|administration)\b"
 )
-# What a city does when it is the subject of a sentence: "Boston will not...", "Austin passed..."
-_CITY_VERBS = (r"will|would|has|had|is|was|became|becomes|voted|votes|passed|adopted|declared|joined|ended|refused|"
-               r"declined|agreed|signed|stopped|limits|limited|bars|barred|does|did|cannot|can|could|must|should|"
-               r"remains|remained|sued|approved|rejected|officially|also|already|now|never|still|continues|plans")
+# What a city does when it is the subject of a sentence: "Boston will not...", "Austin passed...".
+# "Is" and "has" only with what a government is or does ("Nashville has adopted", "Boston is a
+# sanctuary city"), not with what a place is ("Tucson is widely seen as", "Sumner has fewer than
+# 100 residents").
+_CITY_VERBS = (r"will|would|voted|votes|passed|adopted|declared|joined|ended|refused|refuses|declined|declines|agreed|"
+               r"signed|stopped|limits|limited|bars|barred|does|did|cannot|can|could|must|should|sued|approved|"
+               r"rejected|officially|already|now|never|still|continues|plans|cooperates|honors|complies|opposes|"
+               r"opposed|requires|required")
+_CITY_STATE = (rf"(?:has|had|have|is|was|remains|remained|became|becomes|also)\s+(?:not\s+|no\s+longer\s+|never\s+|"
+               rf"already\s+|long\s+|officially\s+|now\s+)?(?:{_CITY_VERBS}|\w+ed\b|an?\s+(?:[\w\-]+\s+)?"
+               rf"(?:sanctuary|city|jurisdiction)|cooperat|comply|complying|honoring|refusing|declining|participat)")
+# A list of governments doing something: "Santa Fe, Albuquerque and Rio Arriba County adopted",
+# "Illinois, Chicago and Cook County sanctuary laws".
+_GOVERNMENT_LIST = re.compile(
+    rf"(?P<list>{_NAME}(?:,\s+{_NAME})*,?\s+(?:and|or)\s+{_NAME})\s+"
+    rf"(?=(?:{_CITY_VERBS})\b|(?:have|has|had)\s+\w+ed\b|(?:[a-z\-]+\s+)?(?:laws|policies|ordinances|officials|leaders|"
+    rf"governments)\b)")
 _TITLED = re.compile(r"\b(?:Sen|Rep|Gov|Mr|Ms|Mrs|Dr|Sheriff|Chief|Mayor|Councilman|Councilwoman|Judge)\.?\s+$")
 _CITY_OF = re.compile(rf"\b[Cc]ity\s+of\s+(?P<name>{_NAME})")
 _POSSESSIVE = re.compile(rf"(?P<name>{_NAME}){_POSS}\s+(?=[a-z])")
@@ -841,12 +854,40 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
 
     if context.home_city:
         home = re.escape(context.home_city.name)
-        for match in re.finditer(rf"(?<![DR]-)\b{home}\b(?=\s+(?:{_CITY_VERBS})\b|\s*[.,;:!?)]|\s+(?:as|into|to|and|or)\b)",
-                                 text):
+        for match in re.finditer(rf"(?<![DR]-)\b{home}\b(?=\s+(?:(?:{_CITY_VERBS})\b|{_CITY_STATE}))", text):
             if not _after_location(text, match.start()) and not _in_dateline(text, match.start()) and \
                     not re.search(r"[A-Z][\w.]*\s$", text[max(0, match.start() - 20):match.start()]):
                 add(match.start(), match.end(), Agency(context.home_city.name, context.home_city.state, "city"),
                     city=context.home_city.name)
+
+    for match in _GOVERNMENT_LIST.finditer(text):
+        if _after_location(text, match.start()):
+            continue
+        items = []
+        for item in re.finditer(rf"{_NAME}", match.group("list")):
+            start, end = match.start("list") + item.start(), match.start("list") + item.end()
+            words = item.group().split()
+            while len(words) > 1 and not items and words[0] in _NOT_NAMES:  # "The", "In"
+                start += len(words[0]) + 1
+                words = words[1:]
+            unit = words[-1] if words[-1] in ("County", "Parish") and len(words) > 1 else None
+            name = " ".join(words)
+            state = gazetteer.state_named(name)
+            if unit:
+                county = context.county(" ".join(words[:-1]), None, unit)
+                agency = Agency(county.full, county.state, "county") if county else None
+            elif state:
+                agency = Agency(state.name, state.abbr, "state")
+            else:
+                place = _city_place(context, name, text, end, strict=True)
+                agency = Agency(place.name, place.state, "city") if place else None
+            if agency is None:
+                break  # not a list of governments
+            items.append((start, end, agency))
+        else:
+            for start, end, agency in items:
+                add(start, end, agency, county=agency.name if agency.kind == "county" else "",
+                    city=agency.name if agency.kind == "city" else "")
 
     found.extend(locations)
     return sorted(found, key=lambda m: m.start)

@@ -207,6 +207,13 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("LINCOLN, Neb. — Critics said requiring police to check status invites profiling.", 1, None, set()),
     ("TUCSON, Ariz. — The Tucson Police Department spoke.\nChief Chris Magnus said Arizona police must check status.", 2,
      None, {("Tucson Police Department", "AZ", "police")}),
+    # A list of governments doing something; a city doing what a government does, not being a place.
+    ("SANTA FE, N.M. — In 2007, Santa Fe, Albuquerque and Rio Arriba County adopted immigrant-friendly policies.", 1,
+     None, {("Santa Fe", "NM", "city"), ("Albuquerque", "NM", "city"), ("Rio Arriba County", "NM", "county")}),
+    ("MADISON, Wis. — The group has bases in Milwaukee, Madison and Racine.", 1, None, set()),
+    ("TUCSON, Ariz. — Tucson is a sanctuary city in all but name.", 1, None, {("Tucson", "AZ", "city")}),
+    ("TUCSON, Ariz. — Tucson is widely seen as the birthplace of the sanctuary movement.", 1, None, set()),
+    ("SUMNER, Texas — Sumner has fewer than 100 residents.", 1, None, set()),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
