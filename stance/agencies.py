@@ -761,6 +761,8 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
             continue
         end = match.end()
         agency = _county_agency(county, tail)
+        if agency is None and _PARTY.match(text, match.end("unit")):
+            continue  # "the Pima County Democratic Party" is no government
         if agency is None:  # a place, not an actor: "in Harris County"
             end = match.end("unit")
             if _after_location(text, start):
@@ -770,6 +772,8 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
                                          False, county.full))
                 continue
             agency = Agency(county.full, county.state, "county")
+        if agency.kind == "county":
+            start, agency = _consolidated(text, start, agency)
         add(start, end, agency, county=county.full, generic=agency.kind == "jail" and tail == tail.lower())
     # Drop the location-only entries again: they were kept to claim the span and name a county.
     locations = [m for m in found if not m.explicit]
@@ -778,7 +782,8 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
     for match in _BOARD_OF_COUNTY.finditer(text):
         start, county = _trim(match, "name", lambda n: context.county(n, None))
         if county:
-            add(start, match.end(), Agency(county.full, county.state, "county"), county=county.full)
+            start, agency = _consolidated(text, start, Agency(county.full, county.state, "county"))
+            add(start, match.end(), agency, county=county.full)
 
     for match in _CITY_SHERIFF.finditer(text):
         start, place = _trim(match, "name", lambda n: context.place(n, context.state_after(text, match.end("name")))
@@ -901,6 +906,18 @@ _STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|i
 _PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|immigrant|people|communities|"
                           r"counties|cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|workers|history|"
                           r"roads|streets|neighborhoods|schools|schoolchildren|universities|coast|land|Latino|Hispanic)\b")
+
+
+_PARTY = re.compile(r"\s+(?:(?:Democratic|Republican|Libertarian|Green)\s+(?:Party|Committee)|Democrats|Republicans|GOP)\b")
+
+
+def _consolidated(text: str, start: int, agency: Agency) -> tuple[int, Agency]:
+    """A consolidated government keeps its double name ("Athens-Clarke County"), though its
+    sheriff is the county's ("Clarke County Sheriff's Office")."""
+    head = re.search(r"\b([A-Z][a-z]+)-$", text[max(0, start - 30):start])
+    if not head:
+        return start, agency
+    return start - len(head.group()), replace(agency, name=f"{head.group(1)}-{agency.name}")
 
 
 def _after_state_name(text: str, start: int) -> bool:

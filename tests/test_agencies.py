@@ -82,8 +82,12 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("Los Angeles, California – The LAPD said it will not help deport anyone.", 1, None,
      {("Los Angeles Police Department", "CA", "police")}),
     ("WASHINGTON — The District will not honor detainers without a warrant.", 1, None, {("Washington", "DC", "city")}),
+    # A consolidated government keeps its double name; its sheriff is the county's.
     ("ATHENS, Ga. — Athens-Clarke County commissioners voted to limit cooperation.", 1, None,
-     {("Clarke County", "GA", "county")}),
+     {("Athens-Clarke County", "GA", "county")}),
+    ("ATHENS, Ga. — Athens-Clarke County's attorneys advised the sheriff.", 1, None,
+     {("Athens-Clarke County", "GA", "county"), ("Clarke County Sheriff's Office", "GA", "sheriff")}),
+    ("TUCSON, Ariz. — The Pima County Democratic Party backed the measure.", 1, None, set()),
     # A jail by description is the jail the article names in its own words.
     ("GADSDEN, Ala. — The Etowah County Detention Center holds ICE detainees.\nThe Gadsden jail is full.", 2, None,
      {ETOWAH_JAIL}),
