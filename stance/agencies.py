@@ -196,6 +196,9 @@ _ANAPHORA = [
                     r"companion|calendar|floor|vote|passage|majority|minority|chamber)\b|"
                     r"\b(?:[Ll]awmakers|[Ll]egislators|[Ss]enators)\b|"
                     r"\b(?:[Tt]he\s+)?(?:legislative|special)\s+session\b|\b[Tt]he\s+session\b"),
+    # An agreement counts for its local party, a policy for the agency whose it is.
+    ("act", r"\b(?:[Tt]he|[Tt]his|[Tt]hat|[Ii]ts|[Tt]heir)\s+(?:new\s+|latest\s+|proposed\s+)?"
+            r"(?:agreement|policy|pact|arrangement)\b"),
     # The government's own enactments: "the bill", "the new law", "the ordinance", "the veto".
     ("enactment", r"\b(?:[Tt]he|[Tt]his|[Tt]hat|[Tt]hose|[Tt]hese|[Ii]ts|[Tt]heir)\s+(?P<whose>(?:state|city|county)(?:['’]s)?\s+)?"
                   r"(?:(?:new|proposed|original|so-called|sanctuary|anti-sanctuary|immigration|final|current|amended|"
@@ -497,6 +500,18 @@ class ArticleContext:
         for m in named:
             first.setdefault(m.agency, m.start)
         return max(counts, key=lambda a: (a.state == home, counts[a], -first[a]))
+
+    def actor(self, position: int) -> Agency | None:
+        """Whose agreement or policy a mention at `position` is: the agency the article last
+        spoke of earlier in the paragraph, else the one it speaks of most."""
+        spoken = sorted([(m.start, m.agency) for m in self.mentions if m.explicit] +
+                        [(p[0], p[2]) for p in self._persons if p[2]] + self._governments, key=lambda g: g[0])
+        before = [(start, agency) for start, agency in spoken if start < position]
+        if before and "\n" not in self.text[before[-1][0]:position]:
+            return before[-1][1]
+        counts = Counter(agency for _, agency in spoken)
+        home = self.states[0] if self.states else ""
+        return max(counts, key=lambda a: (a.state == home, counts[a])) if counts else None
 
     def corrections(self, position: int, own: str) -> Agency | None:
         """"The Department of Corrections" by no one's name, or "city jails": one the article
@@ -1005,6 +1020,8 @@ def _leaning(text: str, offset: int, context: ArticleContext, kinds: tuple[str, 
                 agency = context.main(("state",)) or context.refer("state", start)
             elif kind == "local police" and _after_state_name(text, match.start()):
                 continue  # "Arizona police": a state's police in general
+            elif kind == "act":
+                agency = context.actor(start)
             elif kind == "corrections":
                 agency = context.corrections(start, match.group("own") or "")
             elif kind == "enactment":

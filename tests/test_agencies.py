@@ -218,6 +218,11 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     ("TUCSON, Ariz. — Tucson is a sanctuary city in all but name.", 1, None, {("Tucson", "AZ", "city")}),
     ("TUCSON, Ariz. — Tucson is widely seen as the birthplace of the sanctuary movement.", 1, None, set()),
     ("SUMNER, Texas — Sumner has fewer than 100 residents.", 1, None, set()),
+    # An agreement counts for its local party, a policy for the agency whose it is.
+    ("PHILADELPHIA — Mayor Jim Kenney said the city will not renew its deal with ICE.\nICE said it never violated "
+     "the terms of the agreement.", 2, None, {("Philadelphia", "PA", "city")}),
+    ("TALLAHASSEE, Fla. — The Leon County Sheriff's Office let the man go. That policy allows a hold only with a "
+     "judge's order.", 2, None, {("Leon County Sheriff's Office", "FL", "sheriff")}),
 ])
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
