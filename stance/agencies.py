@@ -207,6 +207,19 @@ _ANAPHORA = [
                   r"package|ordinances?|resolutions?|veto|statutes?|ban)\b"),
 ]
 _ANAPHORA_RE = [(kind, re.compile(pattern)) for kind, pattern in _ANAPHORA]
+# A word each kind's pattern cannot match without, to skip the pattern cheaply (most sentences
+# have none of them).
+_NEEDLES = {"sheriff": ("sheriff",), "jail": ("jail", "detention", "lockup"), "police": ("police", "officers"),
+            "state police": ("police", "trooper"), "local police": ("police",), "deputies": ("deputies",),
+            "department": ("department", "agency", "office"), "corrections": ("correction", "jails"),
+            "county police": ("police",), "board": ("board", "commission", "supervisors"),
+            "county": ("county", "commissioner", "supervisor", "board"),
+            "city": ("city", "mayor", "council", "metro", "town"), "district": ("district",),
+            "state": ("state", "legislature", "general assembly", "governor"),
+            "legislature": ("senate", "house", "assembly", "lawmakers", "legislators", "senators", "session"),
+            "act": ("agreement", "policy", "pact", "arrangement"),
+            "enactment": ("bill", "law", "legislation", "measure", "package", "ordinance", "resolution", "veto",
+                          "statute", "ban")}
 _NOT_THIS_LEGISLATURE = re.compile(r"(?:U\.S\.|federal|congressional|city|county|town|local)\s+$")
 _ELSEWHERE = re.compile(r"\s+(?:(?:around|across)\s+the\s+(?:country|nation)|nationwide|in\s+(?:other|\d+|several|many|"
                         r"all)\s+states|in\s+Congress|in\s+Washington|of\s+both\s+parties\s+nationwide)")
@@ -1002,8 +1015,9 @@ def _anaphora(text: str, offset: int, context: ArticleContext, taken: list[tuple
 
 def _leaning(text: str, offset: int, context: ArticleContext, kinds: tuple[str, ...] | None = None):
     """(start, end, agency) of each mention in `text` that leans on the article, by pattern order."""
+    folded = text.casefold()
     for kind, pattern in _ANAPHORA_RE:
-        if kinds and kind not in kinds:
+        if kinds and kind not in kinds or not any(needle in folded for needle in _NEEDLES[kind]):
             continue
         for match in pattern.finditer(text):
             start, end = offset + match.start(), offset + match.end()

@@ -6,6 +6,7 @@ import pytest
 
 from stance.agencies import ArticleContext, resolve_mentions, resolve_name
 from stance.extract import extract_statements
+from tests.conftest import AGENCIES, TEMPLATES
 
 HARRIS = ("Harris County Sheriff's Office", "TX", "sheriff")
 ETOWAH_JAIL = ("Etowah County Detention Center", "AL", "jail")
@@ -25,7 +26,7 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
     return found
 
 
-@pytest.mark.parametrize("article, number, state, expected", [
+CASES = [
     # Named outright; the dateline gives the state.
     ("HOUSTON, Texas — The Harris County Sheriff's Office will not honor detainers.", 1, None, {HARRIS}),
     # A surname that a title introduced stands for the agency.
@@ -223,7 +224,10 @@ def about(article: str, number: int, state: str | None = None) -> set[tuple[str,
      "the terms of the agreement.", 2, None, {("Philadelphia", "PA", "city")}),
     ("TALLAHASSEE, Fla. — The Leon County Sheriff's Office let the man go. That policy allows a hold only with a "
      "judge's order.", 2, None, {("Leon County Sheriff's Office", "FL", "sheriff")}),
-])
+]
+
+
+@pytest.mark.parametrize("article, number, state, expected", CASES)
 def test_resolve_mentions(article, number, state, expected):
     assert about(article, number, state) == expected
 
@@ -239,3 +243,17 @@ def test_resolve_mentions(article, number, state, expected):
 def test_resolve_name_reads_roster_names(name, state, expected):
     agency = resolve_name(" ".join(name.replace("’", "'").split()), state)
     assert (agency.name, agency.state, agency.kind) == expected
+
+
+def test_each_leaning_pattern_is_skipped_only_where_it_cannot_match():
+    """A sentence skips a kind's pattern when it has none of the kind's words: every match must
+    contain one."""
+    from stance.agencies import _ANAPHORA_RE, _NEEDLES
+
+    texts = [case[0] for case in CASES] + [template.format(a=a) for templates in TEMPLATES.values()
+                                          for template in templates for a in AGENCIES]
+    texts += ["The commissioners met.", "The supervisors voted.", "The board of county commissioners agreed."]
+    for kind, pattern in _ANAPHORA_RE:
+        for text in texts:
+            for match in pattern.finditer(text):
+                assert any(needle in match.group().casefold() for needle in _NEEDLES[kind]), (kind, match.group())
