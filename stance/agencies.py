@@ -392,6 +392,14 @@ class ArticleContext:
             home = _HOMETOWN.match(text, match.end())
             if not home or gazetteer.state_named(home.group("tagged") or home.group("of")):
                 return None
+            # The legislature of the hometown's state ("D-McAllen" is Texas), else the article's own.
+            town = re.sub(r"\s+(?:County|Parish)$", "", home.group("tagged") or home.group("of"))
+            place = self.place(town, None) or next(iter(gazetteer.counties(town, self.states[0] if self.states else None)),
+                                                   None)
+            state = gazetteer.state(place.state) if place else None
+            if state:
+                return Agency(state.name, state.abbr, "state")
+            return self.main(("state",)) or self.refer("state", offset + match.start())
         start = offset + match.start()
         for mention in self.mentions:
             # "Harris County Sheriff Ed Gonzalez": the title ends an explicit mention of its kind.
@@ -854,11 +862,13 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
                 add(start, match.end(), Agency(place.name, place.state, "city"), city=place.name)
 
     def possessor(name: str):
+        if _PLACE_NOUNS.match(text, match.end()):
+            return None  # "Arlington's residents", "Georgia's other detention sites": a place's
         place = _city_place(context, name, text, match.end("name"), strict=True)
         if place:
             return Agency(place.name, place.state, "city")
         state = gazetteer.state_named(name)
-        if not state or _is_city_in(context, name) or _PLACE_NOUNS.match(text, match.end()):
+        if not state or _is_city_in(context, name):
             return None
         return Agency(state.name, state.abbr, "state")
 

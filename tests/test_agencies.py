@@ -224,6 +224,11 @@ CASES = [
      "the terms of the agreement.", 2, None, {("Philadelphia", "PA", "city")}),
     ("TALLAHASSEE, Fla. — The Leon County Sheriff's Office let the man go. That policy allows a hold only with a "
      "judge's order.", 2, None, {("Leon County Sheriff's Office", "FL", "sheriff")}),
+    # A legislator sits in the legislature of the hometown's state, whatever state was named just before.
+    ("AUSTIN, Texas — The bill was modeled on Arizona's SB 1070. An amendment by Sen. Juan Hinojosa, D-McAllen, "
+     "failed.", 2, None, {TEXAS}),
+    # A place's residents are the place's, not its government's.
+    ("ARLINGTON, Va. — More than a third of Arlington's residents are Hispanic.", 1, None, set()),
 ]
 
 
