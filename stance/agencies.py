@@ -3,19 +3,34 @@ resolved to one canonical agency with its state.
 
 A mention is found by its shape and checked against the gazetteer (stance.gazetteer):
 "<County> County Sheriff's Office", "<City> police", "the county board", "Sheriff Gonzalez",
-"Nashville's jail", "Texas lawmakers". Mentions that lean on the article ("the sheriff", "the
-county", "the department", "the mayor", a surname that a title introduced earlier) resolve to
-the agency of that kind the article names nearest before them (or, failing that, after them);
-"the sheriff" of an article that names only a county is that county's sheriff. The article's
-state (its dateline, a state the caller knows, or the state it names most) decides which state's
-"Lee County" or "Salem" is meant. Federal agencies (ICE, DHS, the Border Patrol) are not tracked.
+"Nashville's jail", "Texas lawmakers", "HB 1549". Mentions that lean on the article resolve to
+the agency of that kind named earlier in the same paragraph, else to the article's own agency of
+that kind (of its state, named most often), else to the one its place implies ("the sheriff" of
+an article that names only a county is that county's sheriff, and so is its unnamed jail):
 
-Canonical names: "<County> County Sheriff's Office" (Parish in Louisiana), "<City> Police
-Department" ("<County> County Police Department" for a county force), jails and corrections by
-their own name ("<County> County Jail", "Florida Department of Corrections"), county government
-"<County> County", city government "<City>", state government the state's name.
+- by kind: "the sheriff", "deputies", "the department", "the office", "police" and "city
+  officers" in a story about one force, "the county", "the council", "council members", "the
+  mayor", "Town Hall", "the governor", "the Legislature", "lawmakers", "the Senate" (in a story
+  about a state legislature), "the jail", "the Gadsden jail" (the jail the article names),
+  "the Department of Correction" (the local one the article is about);
+- through people: a surname a title introduced ("Sheriff Ed Gonzalez", "Sen. Tommy Williams,
+  R-The Woodlands", "Council Speaker Melissa Mark-Viverito") stands for that agency, and "he" or
+  "she" for the official the sentences before were about, unless someone else was named between;
+- through acts: "the bill", "the new laws", "the ordinance" are the government the paragraph
+  (else the article) speaks of; "the agreement" and "the policy" the agency whose they are.
+
+The article's state (its dateline, a state the caller knows, or the state it names most) decides
+which state's "Lee County" or "Salem" is meant. A place is not an actor ("in Harris County",
+"Tucson is widely seen as", "Florida sheriffs", "the town's residents"), and federal agencies
+(ICE, DHS, the Border Patrol, "U.S. Rep.") are not tracked.
+
+Canonical names (data/README.md, agency_mentions.csv): "<County> County Sheriff's Office"
+(Parish in Louisiana; the Clark County sheriff heads the Las Vegas Metropolitan Police
+Department), "<City> Police Department" ("<County> County Police Department" for a county
+force), jails and corrections by their own name ("Etowah County Detention Center", "Florida
+Department of Corrections"), county government "<County> County" ("Athens-Clarke County" for a
+consolidated one), city government "<City>", state government the state's name.
 """
-
 from __future__ import annotations
 
 import re
@@ -122,7 +137,8 @@ _TITLES = {
     "police": r"Police\s+Chief|Chief\s+of\s+Police|Police\s+Commissioner|Chief",
     "state": r"Gov\.|Governor|Lt\.\s+Gov\.|Lieutenant\s+Governor|Attorney\s+General|state\s+Sen\.|state\s+Rep\.|"
              r"state\s+Senator|state\s+Representative|Assemblyman|Assemblywoman|Assemblymember|Delegate|"
-             r"Senate\s+President|Senate\s+(?:Majority\s+|Minority\s+)?Leader|House\s+(?:Majority\s+|Minority\s+)?Leader|"
+             r"Senate\s+President|Senate\s+(?:Majority\s+|Minority\s+)?Leader|"
+             r"House\s+(?:Majority\s+|Minority\s+)?Leader|"
              r"(?:House|Assembly)\s+Speaker|Speaker\s+of\s+the\s+(?:House|Assembly)",
     # "Sen. Tommy Williams, R-The Woodlands", "Rep. Jay Reedy (R-Erin)", "Sen. Charlie Janssen of
     # Fremont": a legislator named by hometown sits in the state's legislature (one named by state,
@@ -136,7 +152,8 @@ _TITLES = {
     "board": r"[Bb]oard\s+(?:[Mm]ember|[Cc]hairman|[Cc]hairwoman|[Cc]hair)",
 }
 _TITLE_KIND = {"legislator": "state", "board": "county"}  # the kind of agency a title's holder speaks for
-_PERSON = (r"(?P<person>(?:(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?|[A-Z]\.)\s+){0,3}(?:(?:de|De|van|Van|von|del|Del|La|le|Le)\s+)?"
+_PERSON = (r"(?P<person>(?:(?:[A-Z][a-z]+(?:[A-Z][a-z]+)?|[A-Z]\.)\s+){0,3}"
+           r"(?:(?:de|De|van|Van|von|del|Del|La|le|Le)\s+)?"
            r"(?P<surname>(?!(?:Jr|Sr)\b)[A-Z][a-z](?:[\w\-]|['’](?!s\b))*))")
 # "U.S. Rep.", "U.S. Attorney General": federal officials are not tracked.
 _TITLE = re.compile(r"(?<!U\.S\.\s)\b(?:" + "|".join(f"(?P<{kind}>{t})" for kind, t in _TITLES.items()) +
@@ -162,8 +179,9 @@ _ANAPHORA = [
                r"\bMetropolitan\s+Police\s+Department\b"),
     ("state police", r"\b[Ss]tate\s+(?:police|troopers)\b"),
     # Plain "police" and "deputies" in a story about one police department or sheriff's office.
-    ("local police", r"(?<![Ss]tate\s)(?<![Ll]ocal\s)(?<!federal\s)(?<!Border\s)(?<!campus\s)(?<!tribal\s)(?<!transit\s)"
-                     r"(?<!county\s)(?<!County\s)(?<![-’'])\b(?:[Tt]he\s+)?police\b(?!\s+(?:chiefs?|unions?|departments?|"
+    ("local police", r"(?<![Ss]tate\s)(?<![Ll]ocal\s)(?<!federal\s)(?<!Border\s)(?<!campus\s)(?<!tribal\s)"
+                     r"(?<!transit\s)(?<!county\s)(?<!County\s)(?<![-’'])\b(?:[Tt]he\s+)?police\b"
+                     r"(?!\s+(?:chiefs?|unions?|departments?|"
                      r"associations?|academy|[Cc]hief|Department|officers['’]|forces|agencies))"),
     ("deputies", r"(?<!federal\s)(?<!U\.S\.\s)(?<![Ll]ocal\s)(?<![-’'])\b[Dd]eputies\b"),
     ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b|\b[Tt]he\s+office\b(?!\s+of)"),
@@ -183,7 +201,8 @@ _ANAPHORA = [
              r"attorney|administrator|manager|commission|lawmakers)\b|\bCity\s+(?:Council|Hall|Commission)\b|"
              r"\b[Tt]he\s+mayor\b|\bMetro\s+(?:Council|government)\b|\b[Tt]he\s+[Cc]ouncil\b|"
              r"\b[Tt]he\s+[Mm]ayor['’]s\s+[Oo]ffice\b|\b[Cc]ity\s+[Aa]ttorney['’]s\s+[Oo]ffice\b|"
-             r"\b[Tt]he\s+town\b(?!['’]s\s+police)|\b[Tt]own\s+(?:officials|leaders|council|government|hall|attorneys?|"
+             r"\b[Tt]he\s+town\b(?!['’]s\s+police)|"
+             r"\b[Tt]own\s+(?:officials|leaders|council|government|hall|attorneys?|"
              r"administrator|manager|board)\b|\bTown\s+(?:Council|Hall|Board)\b|"
              r"\b[Cc]ouncil\s?(?:members?|women|men)\b|\bcouncilmembers?\b"),
     ("district", r"\b[Tt]he\s+District\b(?!\s+(?:of|Court|Attorney|Judge))"),
@@ -191,8 +210,10 @@ _ANAPHORA = [
               r"leaders|government|agencies|legislature)\b|\b[Tt]he\s+(?:Legislature|legislature|General\s+Assembly|"
               r"governor|Governor)\b|\b[Gg]overnor['’]s\s+office\b"),
     # A chamber, its members and its session, in a story about a state legislature.
-    ("legislature", r"\b(?:[Tt]he|[Aa])\s+(?:state\s+)?(?:Senate|House|Assembly)\b(?!\s+(?:[Bb]ill|candidate|race|seat))|"
-                    r"\b(?:House|Senate|Assembly)\s+(?:committee|sponsor|members?|Democrats|Republicans|leaders?|version|"
+    ("legislature", r"\b(?:[Tt]he|[Aa])\s+(?:state\s+)?(?:Senate|House|Assembly)\b"
+                    r"(?!\s+(?:[Bb]ill|candidate|race|seat))|"
+                    r"\b(?:House|Senate|Assembly)\s+(?:committee|sponsor|members?|Democrats|Republicans|leaders?|"
+                    r"version|"
                     r"companion|calendar|floor|vote|passage|majority|minority|chamber)\b|"
                     r"\b(?:[Ll]awmakers|[Ll]egislators|[Ss]enators)\b|"
                     r"\b(?:[Tt]he\s+)?(?:legislative|special)\s+session\b|\b[Tt]he\s+session\b"),
@@ -200,10 +221,12 @@ _ANAPHORA = [
     ("act", r"\b(?:[Tt]he|[Tt]his|[Tt]hat|[Ii]ts|[Tt]heir)\s+(?:new\s+|latest\s+|proposed\s+)?"
             r"(?:agreement|policy|pact|arrangement)\b"),
     # The government's own enactments: "the bill", "the new law", "the ordinance", "the veto".
-    ("enactment", r"\b(?:[Tt]he|[Tt]his|[Tt]hat|[Tt]hose|[Tt]hese|[Ii]ts|[Tt]heir)\s+(?P<whose>(?:state|city|county)(?:['’]s)?\s+)?"
+    ("enactment", r"\b(?:[Tt]he|[Tt]his|[Tt]hat|[Tt]hose|[Tt]hese|[Ii]ts|[Tt]heir)\s+"
+                  r"(?P<whose>(?:state|city|county)(?:['’]s)?\s+)?"
                   r"(?:(?:new|proposed|original|so-called|sanctuary|anti-sanctuary|immigration|final|current|amended|"
                   r"revised|earlier|latest|two|three|introduced|whole|entire)\s+){0,2}"
-                  r"(?P<noun>bills?|laws?(?!\s+(?:enforcement|firm|school|clinic|center|professor))|legislation|measures?|"
+                  r"(?P<noun>bills?|laws?(?!\s+(?:enforcement|firm|school|clinic|center|professor))|legislation|"
+                  r"measures?|"
                   r"package|ordinances?|resolutions?|veto|statutes?|ban)\b"),
 ]
 _ANAPHORA_RE = [(kind, re.compile(pattern)) for kind, pattern in _ANAPHORA]
@@ -279,7 +302,8 @@ _ABBREVIATION = re.compile(r"(?:\b(?:Gov|Sen|Sens|Rep|Reps|Mr|Mrs|Ms|Dr|Lt|St|Ft
 _DATELINE = re.compile(r"^(?P<place>[A-Z][A-Z.'’\- ]+?)(?:,\s*(?P<state>[A-Z][A-Za-z.]+(?:\s[A-Z][A-Za-z.]+)?))?"
                        r"\s*(?:\([^)]{1,40}\))?\s*(?:—|–|--)\s", re.M)
 _STATE_DEPARTMENT = (r"(?:Department\s+of\s+)?State\s+Police|State\s+Patrol|Highway\s+Patrol|Department\s+of\s+Public\s+Safety|"
-                     r"Department\s+of\s+Law\s+Enforcement|Department\s+of\s+(?:Corrections,\s+Rehabilitation\s+and\s+Reentry|"
+                     r"Department\s+of\s+Law\s+Enforcement|"
+                     r"Department\s+of\s+(?:Corrections,\s+Rehabilitation\s+and\s+Reentry|"
                      r"Corrections\s+and\s+Rehabilitation|Corrections?|Correction|Rehabilitation\s+and\s+Correction|"
                      r"Criminal\s+Justice)|National\s+Guard")
 _STATE_GOVERNMENT = (r"Legislature|legislature|General\s+Assembly|House|Senate|lawmakers|legislators|Gov\.|Governor|"
@@ -394,8 +418,8 @@ class ArticleContext:
                 return None
             # The legislature of the hometown's state ("D-McAllen" is Texas), else the article's own.
             town = re.sub(r"\s+(?:County|Parish)$", "", home.group("tagged") or home.group("of"))
-            place = self.place(town, None) or next(iter(gazetteer.counties(town, self.states[0] if self.states else None)),
-                                                   None)
+            place = self.place(town, None) or \
+                next(iter(gazetteer.counties(town, self.states[0] if self.states else None)), None)
             state = gazetteer.state(place.state) if place else None
             if state:
                 return Agency(state.name, state.abbr, "state")
@@ -538,7 +562,8 @@ class ArticleContext:
         """"The Department of Corrections" by no one's name, or "city jails": one the article
         names, else the department of the county or city the article is about, if it speaks of
         that government ("the Department of Correction" in a story of New York City's laws)."""
-        named = [m.agency for m in self.mentions if m.explicit and m.agency.kind == "jail" and "Correction" in m.agency.name]
+        named = [m.agency for m in self.mentions
+                 if m.explicit and m.agency.kind == "jail" and "Correction" in m.agency.name]
         if named:
             return Counter(named).most_common(1)[0][0]
         if not own:  # "city jails": the city's department, when the article names one by no name
@@ -679,7 +704,8 @@ class ArticleContext:
     def _governments(self) -> list[tuple[int, Agency]]:
         """Every mention of a state, county or city government, in order, with its agency: named,
         through an official, or leaning on the article ("the governor", "the council")."""
-        found = [(m.start, m.agency) for m in self.mentions if m.explicit and m.agency.kind in ("state", "county", "city")]
+        found = [(m.start, m.agency) for m in self.mentions
+                 if m.explicit and m.agency.kind in ("state", "county", "city")]
         found += [(p[0], p[2]) for p in self._persons if p[2] and p[2].kind in ("state", "county", "city")]
         found += [(start, agency) for start, _, agency in
                   _leaning(self.text, 0, self, ("state", "legislature", "county", "board", "city"))]
@@ -770,11 +796,11 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
     department, government, bare_state = _state_patterns()
     for match in _STATE_BILL.finditer(text):
         head = match.group().split()[0] if " " in match.group() else match.group()[:2]
-        key = {"House": "HB", "Senate": "SB", "Assembly": "AB", "Legislative": "LB"}.get(head, head.replace(".", "")[:2])
-        key += match.group("number")
+        prefix = {"House": "HB", "Senate": "SB", "Assembly": "AB", "Legislative": "LB"}.get(head)
+        key = (prefix or head.replace(".", "")[:2]) + match.group("number")
         # "Arizona's SB 1070" or "Texas' SB 4" says whose; later the number alone does.
-        named = re.search(r"\b(?P<state>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)(?:['’]s?)?\s+$", text[max(0, match.start() - 25):
-                                                                                           match.start()])
+        named = re.search(r"\b(?P<state>[A-Z][a-z]+(?:\s[A-Z][a-z]+)?)(?:['’]s?)?\s+$",
+                          text[max(0, match.start() - 25):match.start()])
         state = gazetteer.state_named(named.group("state")) if named else None
         if state:
             context.bills.setdefault(key, state.abbr)
@@ -938,15 +964,18 @@ def _explicit(text: str, offset: int, context: ArticleContext) -> list[Mention]:
 
 # A state's name describing its places and people, not its government: "Florida sheriffs", "three
 # New Mexico cities", "an Arizona-style crackdown", "Georgia's other detention sites".
-_STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|ies)|towns?|jails?|mayors|police|officers|"
-                             r"deputies|law\s+enforcement|jurisdictions|communities|residents|immigrants|voters|farmers|businesses|employers|"
+_STATE_AS_PLACE = re.compile(r"-style\b|\s+(?:sheriffs?|count(?:y|ies)|cit(?:y|ies)|towns?|jails?|mayors|police|"
+                             r"officers|deputies|law\s+enforcement|jurisdictions|communities|residents|immigrants|"
+                             r"voters|farmers|businesses|employers|"
                              r"families|workers)\b")
-_PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|immigrant|people|communities|"
-                          r"counties|cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|workers|history|"
-                          r"roads|streets|neighborhoods|schools|schoolchildren|universities|coast|land|Latino|Hispanic)\b")
+_PLACE_NOUNS = re.compile(r"(?:other|population|economy|border|borders|residents|immigrants|immigrant|people|"
+                          r"communities|counties|cities|towns|largest|biggest|second-largest|rural|farm|farms|farmers|"
+                          r"workers|history|roads|streets|neighborhoods|schools|schoolchildren|universities|coast|land|"
+                          r"Latino|Hispanic)\b")
 
 
-_PARTY = re.compile(r"\s+(?:(?:Democratic|Republican|Libertarian|Green)\s+(?:Party|Committee)|Democrats|Republicans|GOP)\b")
+_PARTY = re.compile(r"\s+(?:(?:Democratic|Republican|Libertarian|Green)\s+(?:Party|Committee)|Democrats|Republicans|"
+                    r"GOP)\b")
 
 
 def _consolidated(text: str, start: int, agency: Agency) -> tuple[int, Agency]:
@@ -1031,14 +1060,15 @@ def _leaning(text: str, offset: int, context: ArticleContext, kinds: tuple[str, 
             continue
         for match in pattern.finditer(text):
             start, end = offset + match.start(), offset + match.end()
-            if kind in ("county", "city", "state") and re.fullmatch(r"[Tt]he\s+(?:county|city|town|state)", match.group()):
+            bare = re.fullmatch(r"[Tt]he\s+(?:county|city|town|state)", match.group())
+            if kind in ("county", "city", "state") and bare:
                 possessive = re.match(r"['’]s\s+", text[match.end():])
                 if possessive and _PLACE_NOUNS.match(text, match.end() + possessive.end()) or \
                         not possessive and _after_location(text, match.start()):
                     continue  # "in the city", "the town's residents": a place, not its government
             if kind == "legislature":
-                if not context.legislature or _NOT_THIS_LEGISLATURE.search(text[max(0, match.start() - 20):match.start()]) \
-                        or _ELSEWHERE.match(text, match.end()):
+                if not context.legislature or _ELSEWHERE.match(text, match.end()) or \
+                        _NOT_THIS_LEGISLATURE.search(text[max(0, match.start() - 20):match.start()]):
                     continue
                 # The article's own legislature, even just after another state was named.
                 agency = context.main(("state",)) or context.refer("state", start)
