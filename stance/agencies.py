@@ -31,6 +31,7 @@ force), jails and corrections by their own name ("Etowah County Detention Center
 Department of Corrections"), county government "<County> County" ("Athens-Clarke County" for a
 consolidated one), city government "<City>", state government the state's name.
 """
+
 from __future__ import annotations
 
 import re
@@ -146,8 +147,7 @@ _TITLES = {
     "legislator": rf"(?:Sen|Rep)\.(?=(?:{_NAME_AHEAD})(?:,\s*|\s+\()[RDI]-[A-Z]|{_NAME_AHEAD}\s+of\s+[A-Z])",
     "city": r"Mayor(?:-elect)?|Deputy\s+Mayor|Vice\s+Mayor|Councilman|Councilwoman|Council\s+[Mm]embers?|"
             r"Councilmembers?|Council\s+Speaker|Council\s+President|At-large\s+(?:[Cc]ouncil\s+)?[Mm]ember|"
-            r"Alderman|Alderwoman|City\s+Solicitor|"
-            r"City\s+Attorney|City\s+Manager",
+            r"Alderman|Alderwoman|City\s+Solicitor|City\s+Attorney|City\s+Manager",
     "county": r"County\s+Executive|County\s+Judge|County\s+Commissioner|County\s+Manager|Supervisor|Commissioner",
     "board": r"[Bb]oard\s+(?:[Mm]ember|[Cc]hairman|[Cc]hairwoman|[Cc]hair)",
 }
@@ -181,8 +181,8 @@ _ANAPHORA = [
     # Plain "police" and "deputies" in a story about one police department or sheriff's office.
     ("local police", r"(?<![Ss]tate\s)(?<![Ll]ocal\s)(?<!federal\s)(?<!Border\s)(?<!campus\s)(?<!tribal\s)"
                      r"(?<!transit\s)(?<!county\s)(?<!County\s)(?<![-’'])\b(?:[Tt]he\s+)?police\b"
-                     r"(?!\s+(?:chiefs?|unions?|departments?|"
-                     r"associations?|academy|[Cc]hief|Department|officers['’]|forces|agencies))"),
+                     r"(?!\s+(?:chiefs?|unions?|departments?|associations?|academy|[Cc]hief|Department|officers['’]|"
+                     r"forces|agencies))"),
     ("deputies", r"(?<!federal\s)(?<!U\.S\.\s)(?<![Ll]ocal\s)(?<![-’'])\b[Dd]eputies\b"),
     ("department", r"\b[Tt]he\s+(?:department|Department)\b(?!\s+of)|\b[Tt]he\s+agency\b|\b[Tt]he\s+office\b(?!\s+of)"),
     # A department of corrections by no one's name: the local one the article is about.
@@ -213,8 +213,7 @@ _ANAPHORA = [
     ("legislature", r"\b(?:[Tt]he|[Aa])\s+(?:state\s+)?(?:Senate|House|Assembly)\b"
                     r"(?!\s+(?:[Bb]ill|candidate|race|seat))|"
                     r"\b(?:House|Senate|Assembly)\s+(?:committee|sponsor|members?|Democrats|Republicans|leaders?|"
-                    r"version|"
-                    r"companion|calendar|floor|vote|passage|majority|minority|chamber)\b|"
+                    r"version|companion|calendar|floor|vote|passage|majority|minority|chamber)\b|"
                     r"\b(?:[Ll]awmakers|[Ll]egislators|[Ss]enators)\b|"
                     r"\b(?:[Tt]he\s+)?(?:legislative|special)\s+session\b|\b[Tt]he\s+session\b"),
     # An agreement counts for its local party, a policy for the agency whose it is.
@@ -348,7 +347,8 @@ class ArticleContext:
             self.states.insert(0 if not known else 1, self.home_city.state)
         self.people: dict[str, Agency] = {}
         self.bills: dict[str, str] = {}  # "SB1070" -> the state whose bill it is, once the article says
-        self.mentions: list[Mention] = self.settle_jails(_explicit(text, 0, self))
+        named = _explicit(text, 0, self)
+        self.mentions: list[Mention] = self.settle_jails(named, among=named)
         self.legislature = bool(self.bills) or bool(_LEGISLATURE_SIGNS.search(text))
         if self.home_county is None:
             self.home_county = self._most_named_county()
@@ -611,11 +611,11 @@ class ArticleContext:
                 return found[0]
         return self.home_county
 
-    def settle_jails(self, mentions: list[Mention]) -> list[Mention]:
+    def settle_jails(self, mentions: list[Mention], among: list[Mention] | None = None) -> list[Mention]:
         """A jail by description ("the Gadsden jail", "Etowah County jail") is the jail the
-        article names in its own words, if it names one there; else a county's jail is its
-        sheriff's, who runs it."""
-        named = [m for m in (self.mentions if hasattr(self, "mentions") else mentions)
+        article names in its own words (among `among`, by default all it names), if it names one
+        there; else a county's jail is its sheriff's, who runs it."""
+        named = [m for m in (self.mentions if among is None else among)
                  if m.explicit and m.agency.kind == "jail" and not m.generic]
         settled = []
         for mention in mentions:
@@ -638,8 +638,8 @@ class ArticleContext:
     def _sentence_starts(self) -> list[int]:
         starts = [0]
         for match in _SENTENCE_END.finditer(self.text):
-            if match.group().startswith("\n") or not _ABBREVIATION.search(self.text[max(0, match.start() - 6):
-                                                                                   match.start()]):
+            before = self.text[max(0, match.start() - 6):match.start()]
+            if match.group().startswith("\n") or not _ABBREVIATION.search(before):
                 starts.append(match.end())
         return starts
 
