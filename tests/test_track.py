@@ -270,7 +270,7 @@ def test_bench_agencies_scores_a_gold_file(tmp_path):
     articles.mkdir()
     (articles / "one.txt").write_text(
         "HOUSTON, Texas — The Harris County Sheriff's Office signed an agreement with ICE.\n"
-        "The sheriff said the county jail will hold people for 48 hours.\n"
+        "The sheriff said the Harris County Jail will hold people for 48 hours.\n"
         "It rained on Tuesday in the city, residents said.\n", encoding="utf-8")
     gold = tmp_path / "gold.csv"
     with open(gold, "w", newline="", encoding="utf-8") as handle:
