@@ -291,7 +291,7 @@ def _model_classes(model: Optional[Path]) -> tuple[str, ...]:
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Sentences to classify."),
     file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv, .jsonl or .parquet "
-                                       "file; - for stdin."),
+                                       "file; - for stdin. With --dask: Parquet files, a glob in quotes."),
     article: Optional[list[Path]] = typer.Option(None, "--article", help="Whole articles: classify every sentence."),
     model: Path = ModelOption,
     fmt: Optional[str] = typer.Option(None, "--format", show_default=False,
@@ -307,6 +307,9 @@ def predict(
     jobs: Optional[int] = typer.Option(None, "--jobs", min=1, show_default=False,
                                        help="Worker processes for --file. Default: every core for files of more "
                                        "than 20,000 rows, else 1 (and 1 for stdin)."),
+    dask: Optional[str] = typer.Option(None, "--dask", metavar="SCHEDULER|local",
+                                       help="Label Parquet files on a Dask cluster (a scheduler address, or local "
+                                       "for one on this machine); --output is then a directory."),
 ) -> None:
     """Classify sentences, a file of them, a stream on stdin, or whole articles."""
     sources = sum(bool(x) for x in (texts, file, article))
@@ -317,6 +320,9 @@ def predict(
     from stance.outputs import Writer, output_stream
     from stance.predict import classify
 
+    if dask is not None:
+        _predict_dask(dask, file, output, model, fmt, text_column, min_prob, explain, jobs)
+        return
     if jobs is not None and not file:
         raise UsageError("--jobs: for --file inputs; sentences and articles are labelled in one process.")
     fmt = resolve_format(fmt, output)  # before loading the model, so a typo fails at once
@@ -348,6 +354,25 @@ def predict(
             _add_explanations(compiled, rows, explain)
         writer.write(rows)
         writer.finish()
+
+
+def _predict_dask(address: str, pattern, output, model, fmt, text_column: str, min_prob: float, explain: int,
+                  jobs) -> None:
+    """predict --dask: Parquet files in, a directory of Parquet files out, on a Dask cluster."""
+    if not pattern or pattern == "-":
+        raise UsageError("--dask: give the Parquet files to label with --file 'in/*.parquet'.")
+    if not output:
+        raise UsageError("--dask: give the directory to write with --output out_dir/.")
+    if jobs is not None:
+        raise UsageError("--dask: the cluster's workers do the work; leave out --jobs.")
+    if fmt not in (None, "parquet"):
+        raise UsageError(f"--dask writes Parquet files, not {fmt}; leave out --format.")
+    from stance.dask import predict_files
+
+    written = predict_files(address, pattern, output, model=model, text=text_column, min_prob=min_prob,
+                            explain=explain, progress=say)
+    say(f"{written['rows']:,} rows from {written['inputs']} files labelled into {output} "
+        f"({written['files']} files) on {written['cluster']}")
 
 
 def _add_explanations(compiled, rows: list[dict], top: int) -> None:

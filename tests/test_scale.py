@@ -1,4 +1,4 @@
-"""Archives at scale: Parquet in and out, worker processes (--jobs)."""
+"""Archives at scale: Parquet in and out, worker processes (--jobs), and Dask."""
 
 from __future__ import annotations
 
@@ -357,3 +357,87 @@ def test_a_worker_that_dies_ends_the_run_with_one_line(model_dir, tmp_path):
     assert process.returncode == 1 and len(message) == 1, message
     assert message[0].startswith("stance: error: a worker process ended without an answer")
     assert not (tmp_path / "out.csv").exists()
+
+
+# --- Dask -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cluster():
+    distributed = pytest.importorskip("distributed")
+    pytest.importorskip("dask.dataframe")
+    import logging
+
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=logging.CRITICAL) as local, distributed.Client(local) as client:
+        yield client
+
+
+def _archive(tmp_path: Path, parts: int = 3, rows: int = 40) -> Path:
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    for part in range(parts):
+        texts = many(rows * parts)[part * rows : (part + 1) * rows]
+        pq.write_table(pa.table({"id": [f"{part}-{i}" for i in range(len(texts))], "body": texts}),
+                       folder / f"part{part}.parquet")
+    return folder
+
+
+def test_dask_labels_each_partition_as_predict_does(cluster, model_dir, tmp_path):
+    import dask.dataframe as dd
+    import pandas as pd
+
+    import stance
+    from stance.dask import predict_partitions
+
+    folder = _archive(tmp_path)
+    labelled = predict_partitions(dd.read_parquet(str(folder / "*.parquet")), text="body", model=model_dir)
+    frame = labelled.compute()
+    assert list(frame.columns) == ["id", "body", "label", "p_cooperate", "p_decline", "p_neutral"]
+    expected = stance.load(model_dir).predict_proba(pd.Series(frame["body"].tolist()))
+    for c in CLASSES:
+        assert frame[f"p_{c}"].tolist() == pytest.approx(expected[f"p_{c}"].tolist(), abs=1e-12)
+    assert frame["label"].tolist() == stance.load(model_dir).predict(frame["body"].tolist()).tolist()
+    # The model is loaded once per worker process, not per task.
+    loaded = cluster.run(lambda: sorted(__import__("stance.dask").dask._MODELS))
+    assert all(paths == [str(model_dir.resolve())] for paths in loaded.values())
+
+
+def test_dask_from_the_command_line(cluster, invoke, model_dir, tmp_path):
+    folder = _archive(tmp_path)
+    result = invoke("predict", "--dask", cluster.scheduler.address, "--file", f"{folder}/*.parquet", "--text-column",
+                    "body", "--output", tmp_path / "labelled")
+    assert result.exit_code == 0, result.output
+    assert "120 rows from 3 files labelled into" in result.stderr
+    written = pq.read_table(tmp_path / "labelled")
+    assert written.num_rows == 120 and {"label", "p_decline"} <= set(written.column_names)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_dask_names_the_file_and_row_of_a_bad_text(cluster, invoke, model_dir, tmp_path):
+    folder = _archive(tmp_path)
+    texts = many(30)
+    texts[11] = None
+    pq.write_table(pa.table({"id": ["x"] * 30, "body": texts}), folder / "part9.parquet")
+    result = invoke("predict", "--dask", cluster.scheduler.address, "--file", f"{folder}/*.parquet", "--text-column",
+                    "body", "--output", tmp_path / "labelled")
+    assert_one_line_error(result, f"{folder}/part9.parquet row 12: text is null")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["archive", "models"]
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--file", "nowhere/*.parquet", "--output", "out"], "nowhere/*.parquet: no such files"),
+    (["--file", "in/*.parquet"], "--dask: give the directory to write with --output"),
+    (["--file", "in/*.parquet", "--output", "out", "--jobs", "2"], "leave out --jobs"),
+    (["--file", "in/*.parquet", "--output", "out", "--format", "csv"], "--dask writes Parquet files"),
+])
+def test_dask_option_errors(invoke, model_dir, args, fragment):
+    assert_one_line_error(invoke("predict", "--dask", "local", *args), fragment)
+
+
+def test_without_dask_the_message_says_how_to_install_it(invoke, model_dir, tmp_path, monkeypatch):
+    for name in [m for m in sys.modules if m.split(".")[0] in ("dask", "distributed")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "dask", None)
+    _archive(tmp_path)
+    result = invoke("predict", "--dask", "local", "--file", "archive/*.parquet", "--output", "out")
+    assert_one_line_error(result, "Dask needs the dask extra: pip install 'stance[dask]'")
