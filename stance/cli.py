@@ -290,50 +290,89 @@ def _model_classes(model: Optional[Path]) -> tuple[str, ...]:
 @command
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Sentences to classify."),
-    file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv or .jsonl file; - for stdin."),
+    file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv, .jsonl or .parquet "
+                                       "file; - for stdin. With --dask: Parquet files, a glob in quotes."),
     article: Optional[list[Path]] = typer.Option(None, "--article", help="Whole articles: classify every sentence."),
     model: Path = ModelOption,
-    fmt: str = typer.Option("table", "--format", help="table (for people), csv or jsonl (for programs)."),
-    text_column: str = typer.Option("text", "--text-column", help="The text column of a CSV file."),
+    fmt: Optional[str] = typer.Option(None, "--format", show_default=False,
+                                      help="table (for people), csv or jsonl (for programs), or parquet. Default: "
+                                      "parquet for an --output ending in .parquet, else table."),
+    text_column: str = typer.Option("text", "--text-column", help="The text column of a CSV or Parquet file."),
     output: Optional[Path] = typer.Option(None, "--output", help="Write results here (complete or not at all)."),
     min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0, callback=_finite,
                                    help="Label a sentence 'uncertain' when its top probability is below this."),
     explain: int = typer.Option(0, "--explain", min=0, help="Add the K n-grams that weighed most for each label."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
                                  "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", min=1, show_default=False,
+                                       help="Worker processes for --file. Default: every core for files of more "
+                                       "than 20,000 rows, else 1 (and 1 for stdin)."),
+    dask: Optional[str] = typer.Option(None, "--dask", metavar="SCHEDULER|local",
+                                       help="Label Parquet files on a Dask cluster (a scheduler address, or local "
+                                       "for one on this machine); --output is then a directory."),
 ) -> None:
     """Classify sentences, a file of them, a stream on stdin, or whole articles."""
     sources = sum(bool(x) for x in (texts, file, article))
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
-    from stance.inputs import Item, read_file
-    from stance.outputs import Writer, check_format, output_stream
-    from stance.predict import CHUNK_ROWS, classify_stream
+    from stance.bulk import label_file, resolve_format
+    from stance.inputs import Item
+    from stance.outputs import Writer, output_stream
+    from stance.predict import classify
 
-    check_format(fmt)  # before loading the model, so a typo fails at once
+    if dask is not None:
+        _predict_dask(dask, file, output, model, fmt, text_column, min_prob, explain, jobs)
+        return
+    if jobs is not None and not file:
+        raise UsageError("--jobs: for --file inputs; sentences and articles are labelled in one process.")
+    fmt = resolve_format(fmt, output)  # before loading the model, so a typo fails at once
+    if fmt == "parquet" or (file and Path(file).suffix.lower() in (".parquet", ".parq", ".pq")):
+        from stance.parquet import pyarrow
+
+        pyarrow()  # the parquet extra, or one line saying how to install it
+        if not file:
+            raise UsageError("--format parquet: for --file inputs; write sentences and articles as csv or jsonl.")
     compiled = _load(model)
     columns = ["text", "label"] + [f"p_{c}" for c in compiled.classes_]
     if article:
         _predict_articles(compiled, article, columns, fmt, output, min_prob, explain, raw_csv)
         return
-    if texts:
-        for i, text in enumerate(texts, start=1):
-            if not text.strip():
-                raise UsageError(f"argument {i}: empty sentence. Give the sentence text in quotes.")
-        items = [Item(text, f"argument {i}") for i, text in enumerate(texts, start=1)]
-    else:
-        items = read_file(file, text_column)
-    streaming = file == "-"
+    if file:
+        label_file(compiled, file, output, [file, *_model_files(compiled)], fmt, text_column, min_prob, explain,
+                   raw_csv, jobs)
+        return
+    for i, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise UsageError(f"argument {i}: empty sentence. Give the sentence text in quotes.")
+    items = [Item(text, f"argument {i}") for i, text in enumerate(texts, start=1)]
     if explain:
         columns.append("explanation")
-    with output_stream(str(output) if output else None, [file, *_model_files(compiled)]) as stream:
-        writer = Writer(stream, fmt, columns, flush=streaming, raw_csv=raw_csv)
-        # On stdin every line is answered at once; files go in chunks for speed.
-        for rows in classify_stream(compiled, items, min_prob, chunk_rows=1 if streaming else CHUNK_ROWS):
-            if explain:
-                _add_explanations(compiled, rows, explain)
-            writer.write(rows)
+    with output_stream(str(output) if output else None, [*_model_files(compiled)]) as stream:
+        writer = Writer(stream, fmt, columns, raw_csv=raw_csv)
+        rows = classify(compiled, items, min_prob)
+        if explain:
+            _add_explanations(compiled, rows, explain)
+        writer.write(rows)
         writer.finish()
+
+
+def _predict_dask(address: str, pattern, output, model, fmt, text_column: str, min_prob: float, explain: int,
+                  jobs) -> None:
+    """predict --dask: Parquet files in, a directory of Parquet files out, on a Dask cluster."""
+    if not pattern or pattern == "-":
+        raise UsageError("--dask: give the Parquet files to label with --file 'in/*.parquet'.")
+    if not output:
+        raise UsageError("--dask: give the directory to write with --output out_dir/.")
+    if jobs is not None:
+        raise UsageError("--dask: the cluster's workers do the work; leave out --jobs.")
+    if fmt not in (None, "parquet"):
+        raise UsageError(f"--dask writes Parquet files, not {fmt}; leave out --format.")
+    from stance.dask import predict_files
+
+    written = predict_files(address, pattern, output, model=model, text=text_column, min_prob=min_prob,
+                            explain=explain, progress=say)
+    say(f"{written['rows']:,} rows from {written['inputs']} files labelled into {output} "
+        f"({written['files']} files) on {written['cluster']}")
 
 
 def _add_explanations(compiled, rows: list[dict], top: int) -> None:

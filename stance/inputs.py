@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from stance.errors import InputFileError
@@ -94,7 +95,12 @@ def _check_text(text, where: str) -> str:
 def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
     """Decode a binary stream line by line, so an encoding error names its own line and a pipe
     is answered as soon as each line arrives."""
-    for number, raw in enumerate(iter(handle.readline, b""), start=1):
+    return _decode(enumerate(iter(handle.readline, b""), start=1), name)
+
+
+def _decode(numbered, name: str) -> Iterator[tuple[int, str]]:
+    """(line number, bytes) pairs decoded as UTF-8, the error naming its line."""
+    for number, raw in numbered:
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -104,7 +110,11 @@ def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
 
 def read_txt(handle, name: str) -> Iterator[Item]:
     """One sentence a line; blank lines are skipped."""
-    for number, line in _lines(handle, name):
+    return _txt_items(_lines(handle, name), name)
+
+
+def _txt_items(lines, name: str) -> Iterator[Item]:
+    for number, line in lines:
         text = line.rstrip("\r\n")
         if text.strip():
             yield Item(text, f"{name} line {number}")
@@ -112,7 +122,11 @@ def read_txt(handle, name: str) -> Iterator[Item]:
 
 def read_jsonl(handle, name: str) -> Iterator[Item]:
     """One JSON object a line, with the text in field `text`."""
-    for number, line in _lines(handle, name):
+    return _jsonl_items(_lines(handle, name), name)
+
+
+def _jsonl_items(lines, name: str) -> Iterator[Item]:
+    for number, line in lines:
         if not line.strip():
             continue
         where = f"{name} line {number}"
@@ -188,3 +202,75 @@ def read_file(path: str, text_column: str = "text") -> Iterator[Item]:
             yield from read_jsonl(handle, path)
         else:
             yield from read_txt(handle, path)
+
+
+LINE_FORMATS = {".txt": _txt_items, "": _txt_items, ".jsonl": _jsonl_items}
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Consecutive lines of a .txt or .jsonl file as read (bytes), from line number `first` on:
+    a chunk that can be sent to another process and parsed there (`texts`), with the same
+    errors, naming the same lines, as reading the file in one piece."""
+
+    name: str
+    suffix: str
+    first: int
+    lines: list[bytes]
+
+    def texts(self) -> list[str]:
+        if LINE_FORMATS[self.suffix] is _txt_items:
+            try:  # the whole chunk at once; line by line only to name a line that is not UTF-8
+                lines = b"".join(self.lines).decode("utf-8").split("\n")
+            except UnicodeDecodeError:
+                pass
+            else:
+                if self.first == 1:
+                    lines[0] = lines[0].lstrip("\ufeff")
+                return [text for text in (line.rstrip("\r\n") for line in lines) if text.strip()]
+        numbered = zip(range(self.first, self.first + len(self.lines)), self.lines)
+        return [item.text for item in LINE_FORMATS[self.suffix](_decode(numbered, self.name), self.name)]
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Texts already read and checked (a CSV file's, whose rows may span lines)."""
+
+    items: list[str]
+
+    def texts(self) -> list[str]:
+        return self.items
+
+
+def read_chunks(path: str, text_column: str = "text", rows: int = 5000) -> Iterator[Lines | Texts]:
+    """A .txt, .csv or .jsonl file (or "-", standard input, line by line) as chunks of about
+    `rows` rows, each with a `texts()` method; lines are decoded and parsed by `texts()`, so that
+    a worker process can do it."""
+    if path == "-":
+        for number, raw in enumerate(iter(sys.stdin.buffer.readline, b""), start=1):
+            yield Lines("<stdin>", "", number, [raw])
+        return
+    suffix = Path(path).suffix.lower()
+    if suffix == ".csv":
+        chunk: list[str] = []
+        for item in read_file(path, text_column):
+            chunk.append(item.text)
+            if len(chunk) >= rows:
+                yield Texts(chunk)
+                chunk = []
+        if chunk:
+            yield Texts(chunk)
+        return
+    if suffix not in LINE_FORMATS:
+        list(read_file(path, text_column))  # the same one-line error as reading it
+    with open_binary(Path(path)) as handle:
+        first = 1
+        while True:
+            try:
+                lines = list(islice(handle, rows))
+            except OSError as err:
+                raise InputFileError(f"{path}: cannot be read ({err.strerror}).") from None
+            if not lines:
+                return
+            yield Lines(path, suffix, first, lines)
+            first += len(lines)
