@@ -31,7 +31,18 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ModelOption = typer.Option(None, "--model", show_default=False,
+# Paths are not checked by the option parser (typer would refuse an unreadable one with exit 2):
+# stance's readers and writers report a missing or unreadable file in one line naming it and the
+# fix, exit 1, as any other bad input.
+def PathOption(default, *names, **options):
+    return typer.Option(default, *names, readable=False, **options)
+
+
+def PathArgument(default, **options):
+    return typer.Argument(default, readable=False, **options)
+
+
+ModelOption = PathOption(None, "--model", show_default=False,
                            help="Model directory (written by `stance train`). Default: $STANCE_MODEL, else "
                            "./models/default if there is one, else the model shipped with stance.")
 
@@ -131,9 +142,9 @@ def root(version: bool = typer.Option(False, "--version", callback=version_callb
 
 @command
 def extract(
-    articles: list[Path] = typer.Argument(..., help="Article text files (one paragraph a line)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the CSV here instead of stdout."),
-    skip_labelled: Optional[Path] = typer.Option(None, "--skip-labelled",
+    articles: list[Path] = PathArgument(..., help="Article text files (one paragraph a line)."),
+    out: Optional[Path] = PathOption(None, "--out", help="Write the CSV here instead of stdout."),
+    skip_labelled: Optional[Path] = PathOption(None, "--skip-labelled",
                                                  help="Leave out sentences already in this label file."),
     segmenter: str = typer.Option("syntok", "--segmenter", help="Sentence segmenter: syntok or pysbd."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
@@ -166,7 +177,7 @@ def extract(
 
 @command
 def validate(
-    labels: Path = typer.Argument(DEFAULT_LABELS, help="Label file to check."),
+    labels: Path = PathArgument(DEFAULT_LABELS, help="Label file to check."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The allowed labels, comma-separated."),
 ) -> None:
     """Check a label file and report every problem at once; exit 1 on errors."""
@@ -206,8 +217,8 @@ def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool 
 
 @command
 def train(
-    labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
-    model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Where to save the model directory."),
+    labels: Path = PathOption(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
+    model: Path = PathOption(DEFAULT_MODEL, "--model", help="Where to save the model directory."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The labels to learn, comma-separated."),
     seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for the folds and the classifier."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for model selection."),
@@ -229,13 +240,13 @@ def train(
 @command
 def evaluate(
     model: Path = ModelOption,
-    test: Optional[Path] = typer.Option(None, "--test", help="Score the saved model on this labelled file."),
-    labels: Path = typer.Option(DEFAULT_LABELS, "--labels",
+    test: Optional[Path] = PathOption(None, "--test", help="Score the saved model on this labelled file."),
+    labels: Path = PathOption(DEFAULT_LABELS, "--labels",
                                 help="Without --test: estimate the training procedure by nested CV on this file."),
     folds: int = typer.Option(5, "--folds", min=2, help="Outer folds of the nested cross-validation."),
     by: Optional[str] = typer.Option(None, "--by", help="Also report per group of this column (origin, source...)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a confusion-matrix and reliability PNG."),
+    plot: Optional[Path] = PathOption(None, "--plot", help="Write a confusion-matrix and reliability PNG."),
     seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for folds and the bootstrap."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels for cross-validation (default: the model's)."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
@@ -291,11 +302,11 @@ def _model_classes(model: Optional[Path]) -> tuple[str, ...]:
 def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Sentences to classify."),
     file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv or .jsonl file; - for stdin."),
-    article: Optional[list[Path]] = typer.Option(None, "--article", help="Whole articles: classify every sentence."),
+    article: Optional[list[Path]] = PathOption(None, "--article", help="Whole articles: classify every sentence."),
     model: Path = ModelOption,
     fmt: str = typer.Option("table", "--format", help="table (for people), csv or jsonl (for programs)."),
     text_column: str = typer.Option("text", "--text-column", help="The text column of a CSV file."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Write results here (complete or not at all)."),
+    output: Optional[Path] = PathOption(None, "--output", help="Write results here (complete or not at all)."),
     min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0, callback=_finite,
                                    help="Label a sentence 'uncertain' when its top probability is below this."),
     explain: int = typer.Option(0, "--explain", min=0, help="Add the K n-grams that weighed most for each label."),
@@ -427,12 +438,12 @@ def explain(
 
 @command
 def suggest(
-    candidates: Path = typer.Argument(..., help="Unlabelled sentences: the CSV that `stance extract` writes."),
+    candidates: Path = PathArgument(..., help="Unlabelled sentences: the CSV that `stance extract` writes."),
     model: Path = ModelOption,
     n: int = typer.Option(50, "--n", min=1, help="How many sentences to suggest."),
     rare_share: float = typer.Option(0.3, "--rare-share", min=0.0, max=1.0, callback=_finite,
                                      help="Share of places kept for sentences the model thinks are a rarer stance."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the label-ready CSV here instead of stdout."),
+    out: Optional[Path] = PathOption(None, "--out", help="Write the label-ready CSV here instead of stdout."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
                                  "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
@@ -458,12 +469,12 @@ def suggest(
 
 @command
 def learning_curve(
-    labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file."),
-    model: Optional[Path] = typer.Option(None, "--model", show_default=False,
+    labels: Path = PathOption(DEFAULT_LABELS, "--labels", help="Label file."),
+    model: Optional[Path] = PathOption(None, "--model", show_default=False,
                                          help="Take the hyper-parameters from this model (default: as for predict)."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for folds and subsamples."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write the curve as a PNG."),
+    plot: Optional[Path] = PathOption(None, "--plot", help="Write the curve as a PNG."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels (default: the model's)."),
 ) -> None:
