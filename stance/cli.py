@@ -64,10 +64,17 @@ def command(function):
 
     @functools.wraps(function)
     def run(*args, **kwargs):
+        from stance.errors import OutputError
+        from stance.outputs import standard_output
+
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+            standard_output().flush()  # what is still buffered fails here, not at exit, if it fails
+            return result
         except StanceError as err:
             say(f"stance: error: {err}")
+            if isinstance(err, OutputError):
+                _silence_stdout()  # the rest of the buffer would fail again at exit
             raise typer.Exit(1) from None
         except BrokenPipeError:
             # `stance predict ... | head -1`: the reader left, nothing is wrong. Later writes and
@@ -83,6 +90,13 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def echo(text: str = "") -> None:
+    """Data: stdout, whose write errors (a full disk, a closed stdout) become one line."""
+    from stance.outputs import standard_output
+
+    standard_output().write(f"{text}\n")
+
+
 def _finite(value: float) -> float:
     """Click's ranges let NaN through (every comparison with it is false)."""
     import math
@@ -96,19 +110,31 @@ SEED_RANGE = dict(min=0, max=2**32 - 1)  # what numpy and scikit-learn accept as
 
 
 def check_plot(path: Optional[Path]) -> Optional[Path]:
-    """A --plot path checked before any work: PNG only, its folder created."""
+    """A --plot path checked before any work: PNG only, a regular file (as given, before .png is
+    added: --plot /dev/null must not become /dev/null.png), in a folder that can be made and
+    written. The folder is made when the plot is written, and removed again if the run fails."""
+    import stat
+
+    from stance.outputs import check_output
+
     if path is None:
         return None
     if path.suffix.lower() not in ("", ".png"):
         raise UsageError(f"--plot {path}: plots are written as PNG; give a name ending in .png.")
-    path = path.with_suffix(".png")
-    if path.is_dir():
-        raise UsageError(f"--plot {path}: is a directory; give a file name ending in .png.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"--plot {path}: its folder cannot be created ({err.strerror}).") from None
-    return path
+    for candidate in (path, path.with_suffix(".png")):
+        st = check_output(candidate, option="--plot")
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"--plot {path}: is standard output; give a file name ending in .png.")
+    return path.with_suffix(".png")
+
+
+def _write_plot(path: Path, draw) -> None:
+    """`draw(file)` writes the PNG; the file appears only once it is complete (stance.outputs)."""
+    from stance.outputs import output_stream
+
+    with output_stream(str(path), option="--plot", binary=True) as handle:
+        draw(handle)
+    say(f"plot written to {path}")
 
 
 def _plot_ready(path: Optional[Path]) -> Optional[Path]:
@@ -130,7 +156,7 @@ def parse_classes(value: str) -> tuple[str, ...]:
 
 def version_callback(value: bool) -> None:
     if value:
-        print(f"stance {__version__}")
+        echo(f"stance {__version__}")
         raise typer.Exit()
 
 
@@ -151,11 +177,9 @@ def extract(
                                  "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Split articles into candidate statement sentences, ready to label (CSV: text,label,source,sentence,speaker)."""
-    import csv
-
     from stance.extract import SEGMENTERS, extract_article
     from stance.labels import normalise_text, read_rows
-    from stance.outputs import SafeCSV, output_stream
+    from stance.outputs import csv_writer, output_stream
 
     if segmenter not in SEGMENTERS:
         raise UsageError(f"--segmenter {segmenter!r}: choose one of {', '.join(SEGMENTERS)}.")
@@ -168,7 +192,7 @@ def extract(
     sentences = [s for path in articles for s in extract_article(path, segmenter)]
     fresh = [s for s in sentences if normalise_text(s.text) not in known]
     with output_stream(str(out) if out else None, [*articles, skip_labelled], "--out") as stream:
-        writer = SafeCSV(csv.writer(stream, lineterminator="\n"), raw_csv)
+        writer = csv_writer(stream, raw=raw_csv)
         writer.writerow(["text", "label", "source", "sentence", "speaker"])
         writer.writerows([s.text, "", s.source, s.sentence, s.speaker] for s in fresh)
     skipped = f", {len(sentences) - len(fresh)} already labelled" if skip_labelled else ""
@@ -185,11 +209,11 @@ def validate(
 
     report = validate_labels(labels, parse_classes(classes))
     if report.problems:
-        print(f"{'line':>5}  {'severity':8}  {'column':6}  reason (value)")
+        echo(f"{'line':>5}  {'severity':8}  {'column':6}  reason (value)")
         for p in sorted(report.problems, key=lambda p: (p.line or 0, p.severity)):
             value = f' ("{p.value}")' if p.value else ""
-            print(f"{p.line or '-':>5}  {p.severity:8}  {p.column:6}  {p.reason}{value}")
-    print(f"{labels}: {report.summary()}")
+            echo(f"{p.line or '-':>5}  {p.severity:8}  {p.column:6}  {p.reason}{value}")
+    echo(f"{labels}: {report.summary()}")
     if report.errors:
         raise typer.Exit(1)
 
@@ -267,23 +291,22 @@ def evaluate(
         report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say,
                                           errors=errors)
         title = f"nested cross-validation on {labels}"
-    if plot:
+    if plot:  # checked before the evaluation ran
         from stance.scoring import plot_report
 
-        plot_report(report, plot)  # checked (and its folder made) before the evaluation ran
-        say(f"plot written to {plot}")
+        _write_plot(plot, lambda handle: plot_report(report, handle))
     if json_out:
-        print(json.dumps(report, indent=2))
+        echo(json.dumps(report, indent=2))
         return
     from stance.scoring import format_errors, format_report
 
-    print(format_report(report, title))
+    echo(format_report(report, title))
     if "errors" in report:
-        print()
-        print(format_errors(report["errors"]))
+        echo()
+        echo(format_errors(report["errors"]))
     for group, sub in report.get("groups", {}).items():
-        print()
-        print(format_report(sub, f"{by} = {group}"))
+        echo()
+        echo(format_report(sub, f"{by} = {group}"))
 
 
 def _model_classes(model: Optional[Path]) -> tuple[str, ...]:
@@ -381,7 +404,7 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
     # The summary is for people: under a table it goes to stdout, beside CSV or JSON to stderr.
     text = "\n\n".join(summaries)
     if fmt == "table" and not output:
-        print("\n" + text)
+        echo("\n" + text)
     else:
         say(text)
 
@@ -419,21 +442,21 @@ def explain(
     if global_:
         strongest = global_explanation(compiled, top)
         if json_out:
-            print(json.dumps(strongest, indent=2, ensure_ascii=False))
+            echo(json.dumps(strongest, indent=2, ensure_ascii=False))
             return
         for label, ngrams in strongest.items():
-            print(f"{label}: " + ", ".join(f"{g['ngram']} {g['weight']:+.2f}" for g in ngrams))
+            echo(f"{label}: " + ", ".join(f"{g['ngram']} {g['weight']:+.2f}" for g in ngrams))
         return
     explanations = explain_texts(compiled, texts, top)
     if json_out:
-        print(json.dumps(explanations, indent=2, ensure_ascii=False))
+        echo(json.dumps(explanations, indent=2, ensure_ascii=False))
         return
     for e in explanations:
         label = e["label"]
-        print(f"{e['text']}\n  label {label}: decision {e['decision'][label]:+.3f} = intercept "
+        echo(f"{e['text']}\n  label {label}: decision {e['decision'][label]:+.3f} = intercept "
               f"{e['intercept'][label]:+.3f} + the n-gram shares below and the rest")
-        print("  toward:  " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["toward"]) or "-"))
-        print("  against: " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["against"]) or "-"))
+        echo("  toward:  " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["toward"]) or "-"))
+        echo("  against: " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["against"]) or "-"))
 
 
 @command
@@ -448,18 +471,15 @@ def suggest(
                                  "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Rank unlabelled sentences by how much labelling them would teach the model."""
-    import csv
-
     from stance.labels import LABEL_COLUMNS
-    from stance.outputs import SafeCSV, output_stream
+    from stance.outputs import csv_writer, output_stream
     from stance.suggest import read_candidates, suggestions
 
     frame = read_candidates(candidates)
     compiled = _load(model)
     picked = suggestions(compiled, frame, n, rare_share)
     with output_stream(str(out) if out else None, [candidates, *_model_files(compiled)], "--out") as stream:
-        writer = SafeCSV(csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
-                                        lineterminator="\n"), raw_csv)
+        writer = csv_writer(stream, [*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"], raw_csv)
         writer.writeheader()
         writer.writerows(picked)
     guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes_)
@@ -490,19 +510,20 @@ def learning_curve(
     points = compute(list(frame["text"]), list(frame["label"]), groups, chosen, config, n_folds=folds, seed=seed,
                      progress=say)
     if plot:
-        plot_curve(points, plot, f"learning curve: {labels}")
-        say(f"plot written to {plot}")
+        _write_plot(plot, lambda handle: plot_curve(points, handle, f"learning curve: {labels}"))
     if json_out:
-        print(json.dumps(points, indent=2))
+        echo(json.dumps(points, indent=2))
         return
-    print(f"{'rows':>6}  {'macro-F1':>8}  {'std':>6}")
+    echo(f"{'rows':>6}  {'macro-F1':>8}  {'std':>6}")
     for p in points:
-        print(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
+        echo(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
 
 
 def _silence_stdout() -> None:
     import os
 
+    if sys.stdout is None:  # started with stdout closed: nothing buffered to fail
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
