@@ -9,11 +9,13 @@ A model directory holds
 Replacing a model is one atomic step: the new files are written under new names beside the old
 ones, then `metadata.json` is replaced by rename, then the files it no longer names are removed.
 A reader that opens the directory at any moment sees one whole model, old or new; a train that is
-killed leaves the old one. A lock file beside the directory lets one train at a time write it.
+killed leaves the old one. A lock file beside the directory (`.<name>.lock`, there while a train
+holds it) lets one train at a time write it.
 
-Loading checks `metadata.json` against a schema (types, ranges, classes against array shapes)
-and each file against its recorded sha256 before anything is computed, and reads the bytes it
-verified, never the file a second time.
+Loading checks `metadata.json` against a schema (types, ranges, finite numbers, the settings
+against each other, classes against array shapes) and each file against its recorded size and
+sha256 before anything is computed, and reads the bytes it verified, never the file a second
+time. Only regular files are read (a fifo or /dev/zero named metadata.json would never end).
 """
 
 from __future__ import annotations
@@ -55,37 +57,91 @@ def library_versions() -> dict[str, str]:
 @contextmanager
 def model_lock(directory: Path):
     """Hold `.<name>.lock` beside a model directory for one writer at a time; a second writer
-    fails at once with a ModelError rather than waiting or interleaving. Re-entrant in a process."""
-    import fcntl
+    fails at once with a ModelError rather than waiting or interleaving. Re-entrant in a process.
 
+    Checked first, before any work: that the directory (through links: two spellings of one
+    directory share one lock) is a directory or can be made, and can be written. The lock file
+    is removed when the writer is done, and so are the folders made for a model that was never
+    written (a failed or stopped first train leaves nothing behind)."""
     directory = Path(directory)
-    key = os.path.realpath(directory)
+    real = Path(os.path.realpath(directory))
+    key = str(real)
     if key in _HELD:
         yield
         return
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    path = directory.parent / f".{directory.name}.lock"
-    handle = open(path, "a+")
+    if real.exists() and not real.is_dir():
+        raise ModelError(f"{directory}: exists and is not a directory. Choose another --model path.")
+    made = []
+    parent = real.parent
+    while not os.path.lexists(parent):
+        made.append(parent)
+        parent = parent.parent
+    path = real.parent / f".{real.name}.lock"
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ModelError(f"{directory}: another stance train is writing this model ({holder}); wait for it "
-                             "to finish or choose another --model.") from None
+        for folder in reversed(made):
+            folder.mkdir()
+        handle = _locked(path, directory)
+    except OSError as err:
+        _remove_folders(made)
+        raise ModelError(f"{directory}: cannot be written ({err.strerror or err}). Choose a --model folder you may "
+                         "write.") from None
+    except ModelError:
+        _remove_folders(made)
+        raise
+    try:
+        if real.is_dir() and not os.access(real, os.W_OK | os.X_OK):
+            raise ModelError(f"{directory}: cannot be written (Permission denied). Choose a --model folder you may "
+                             "write.")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
         _HELD.add(key)
-        try:
-            yield
-        finally:
-            _HELD.discard(key)
-            handle.truncate(0)
+        yield
     finally:
+        _HELD.discard(key)
+        try:  # removed while still held: whoever opens the path next gets a new file (see _locked)
+            path.unlink()
+        except FileNotFoundError:
+            pass
         handle.close()
+        if not real.exists():
+            _remove_folders(made)
+
+
+def _locked(path: Path, directory: Path):
+    """The lock file at `path`, open and locked, or ModelError naming the holder. A file removed
+    by its last holder between our open and our lock is not the lock any more: open it again."""
+    import fcntl
+
+    while True:
+        handle = open(path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ModelError(f"{directory}: another stance train is writing this model ({holder}); wait for it "
+                             "to finish or choose another --model.") from None
+        except BaseException:
+            handle.close()
+            raise
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(handle.fileno()).st_ino:
+            return handle
+        handle.close()
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 def sha256_bytes(data: bytes) -> str:

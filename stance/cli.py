@@ -250,12 +250,14 @@ def train(
     drop_conflicts: bool = DropConflicts,
 ) -> None:
     """Validate the labels, choose hyper-parameters by grouped cross-validation, and save the model."""
+    from stance.artifacts import model_lock
     from stance.workflow import train_and_save
 
     chosen = parse_classes(classes)
-    frame, groups = _training_data(labels, chosen, drop_conflicts)
-    say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
-    meta = train_and_save(frame, groups, labels, model, chosen, seed, folds, jobs, progress=say)
+    with model_lock(model):  # first: a second train of this model, or one it cannot write, fails at once
+        frame, groups = _training_data(labels, chosen, drop_conflicts)
+        say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
+        meta = train_and_save(frame, groups, labels, model, chosen, seed, folds, jobs, progress=say)
     cv = meta["cv"]
     say(f"saved {model}: cross-validated macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}, "
         f"chosen {meta['params']}, {meta['training_seconds']:.1f} s")
