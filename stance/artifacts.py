@@ -26,6 +26,7 @@ import json
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -39,7 +40,8 @@ FORMAT_VERSION = 2
 METADATA_FILE = "metadata.json"
 PARTS = {"weights": ("weights", ".npz"), "pipeline": ("model", ".joblib")}
 MAX_NGRAM = 10  # longer n-grams are refused (an n-gram range of [1, 1e9] would never finish)
-_PART_NAME = re.compile(r"^(weights|model)-[0-9a-f]{12}\.(npz|joblib)$")
+_PART_NAME = re.compile(r"^(weights-[0-9a-f]{12}\.npz|model-[0-9a-f]{12}\.joblib)$")
+MAX_METADATA_BYTES = 10_000_000  # a metadata.json is a few kilobytes
 _HELD: set[str] = set()
 
 
@@ -301,6 +303,24 @@ def check_metadata(meta, path: Path, fix: str) -> dict:
     return meta
 
 
+def _read_regular(path: Path, fix: str, size: int | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, opened without waiting (a fifo would wait for a writer
+    forever) and refused when it is not a regular file, not the `size` recorded, or beyond `limit`."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ModelError(f"{path}: is a directory, not a file. {fix}")
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelError(f"{path}: not a regular file (a device, fifo or socket). {fix}")
+        if size is not None and st.st_size != size:
+            raise ModelError(f"{path}: {st.st_size:,} bytes where metadata.json records {size:,}, so the file was "
+                             f"changed or damaged after training. {fix}")
+        if limit is not None and st.st_size > limit:
+            raise ModelError(f"{path}: {st.st_size:,} bytes, far more than a model's metadata. {fix}")
+        return handle.read()
+
+
 def read_metadata(directory: Path) -> dict:
     """Read and check a model's metadata; raise ModelError naming the fix when it is unusable."""
     directory = Path(directory)
@@ -309,11 +329,9 @@ def read_metadata(directory: Path) -> dict:
         raise ModelError(f"{directory}: no model directory there. {fix}")
     path = directory / METADATA_FILE
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path, fix, limit=MAX_METADATA_BYTES)
     except FileNotFoundError:
         raise ModelError(f"{path}: missing, so this is not a complete model. {fix}") from None
-    except IsADirectoryError:
-        raise ModelError(f"{path}: is a directory, not a file. {fix}") from None
     except OSError as err:
         raise ModelError(f"{path}: cannot be read ({err.strerror}).") from None
     try:
@@ -329,7 +347,7 @@ def _read_part(directory: Path, meta: dict, part: str) -> tuple[Path, bytes]:
     path = Path(directory) / entry["name"]
     retrain = f'Retrain with "stance train --model {directory}".'
     try:
-        data = path.read_bytes()
+        data = _read_regular(path, retrain, size=entry.get("bytes"))
     except FileNotFoundError:
         raise ModelError(f"{path}: missing. {retrain}") from None
     except OSError as err:
