@@ -251,10 +251,94 @@ def check_params(params, where: str = "params") -> None:
             raise ValueError(f"{where}.{name} must be true or false")
 
 
+def _is_count(value) -> bool:
+    return _is_int(value) and 0 <= value < 2**63
+
+
+def _not_finite(value, where: str = "") -> str | None:
+    """The first field holding NaN or an infinity (JSON's NaN, Infinity, 1e999), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found = _not_finite(child, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key)
+        if found:
+            return found
+    return None
+
+
+# What the fields that describe a model must hold when they are there (a model fitted and saved
+# through the Python API has fewer of them): (valid?, what it must be).
+_DESCRIPTION = {
+    "rows": (_is_count, "a count of rows"),
+    "labels_file": (lambda v: isinstance(v, str), "a file name"),
+    "labels_sha256": (lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v), "a sha256 (64 hex digits)"),
+    "trained_at": (lambda v: isinstance(v, str), "a date and time"),
+    "training_seconds": (lambda v: _is_number(v) and v >= 0, "a number of seconds"),
+    "temperature": (lambda v: _is_number(v) and 1e-3 <= v <= 1e3, "a number from 0.001 to 1000"),
+    "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer from 0 to 4294967295"),
+    "label_counts": (lambda v: isinstance(v, dict), "an object of counts"),
+    "cv": (lambda v: isinstance(v, dict), "an object"),
+}
+_CV = {
+    "macro_f1_mean": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "macro_f1_std": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "folds": (lambda v: _is_int(v) and 2 <= v < 2**31, "a number of folds"),
+    "grouped_by": (lambda v: v is None or isinstance(v, str), "a column name or null"),
+    "upper_bound": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _check_description(meta: dict, path: Path, fix: str) -> None:
+    for fields, where, node in ((_DESCRIPTION, "", meta), (_CV, "cv.", meta.get("cv") or {})):
+        for name, (valid, what) in fields.items():
+            if name in node and not valid(node[name]):
+                raise _bad(path, where + name, f"is {node[name]!r:.40}; it must be {what}", fix)
+    counts = meta.get("label_counts")
+    for label, count in (counts or {}).items():
+        if not _is_count(count):
+            raise _bad(path, f"label_counts.{label}", f"is {count!r:.40}; it must be a count of rows", fix)
+    if counts is not None and list(counts) != meta["classes"]:
+        raise _bad(path, "label_counts", f"names {list(counts)}, but classes are {meta['classes']}", fix)
+
+
+def _check_settings_agree(meta: dict, path: Path, fix: str) -> None:
+    """params (what was chosen) and compiled.blocks (what is computed) describe one model: a
+    field edited in one of them would change predictions silently or break learning-curve."""
+    params = meta.get("params", {})
+    blocks = {block["analyzer"]: (b, block) for b, block in enumerate(meta["compiled"]["blocks"])}
+    checks = []
+    if "word_ngram" in params:
+        checks.append(("word", "ngram_range", params["word_ngram"], "word_ngram"))
+    if "scope" in params and "word" in blocks:
+        b, block = blocks["word"]
+        if ("scope_version" in block) != params["scope"]:
+            raise _bad(path, f"compiled.blocks[{b}].scope_version", f"{'is there' if 'scope_version' in block else 'is missing'}"
+                       f" while params.scope is {str(params['scope']).lower()}", fix)
+    if "char_ngram" in params:
+        if params["char_ngram"] is None and "char_wb" in blocks:
+            raise _bad(path, "params.char_ngram", "is null, but compiled.blocks has character n-grams", fix)
+        if params["char_ngram"] is not None:
+            checks.append(("char_wb", "ngram_range", params["char_ngram"], "char_ngram"))
+    for analyzer, field, expected, name in checks:
+        if analyzer not in blocks:
+            raise _bad(path, f"params.{name}", f"is {expected}, but compiled.blocks has no {analyzer} block", fix)
+        b, block = blocks[analyzer]
+        if block[field] != expected:
+            raise _bad(path, f"compiled.blocks[{b}].{field}", f"is {block[field]}, but params.{name} is {expected}", fix)
+    if "sublinear_tf" in params:
+        for b, block in enumerate(meta["compiled"]["blocks"]):
+            if block["sublinear_tf"] != params["sublinear_tf"]:
+                raise _bad(path, f"compiled.blocks[{b}].sublinear_tf", "disagrees with params.sublinear_tf", fix)
+
+
 def check_metadata(meta, path: Path, fix: str) -> dict:
-    """Types and ranges of everything a loader uses, before anything is computed."""
+    """Types and ranges of every field, before anything is computed; the settings against each other."""
     if not isinstance(meta, dict):
         raise _bad(path, "the file", "is not a JSON object", fix)
+    where = _not_finite(meta)
+    if where:
+        raise _bad(path, where, "is not a finite number (NaN or infinite)", fix)
     found = meta.get("format_version")
     if found != FORMAT_VERSION or not _is_int(found):
         raise ModelError(f"{path}: model format {found!r}, this stance reads format {FORMAT_VERSION}. {fix}")
@@ -265,8 +349,6 @@ def check_metadata(meta, path: Path, fix: str) -> dict:
     for name in ("versions",):
         if not (isinstance(meta.get(name), dict) and all(isinstance(v, str) for v in meta[name].values())):
             raise _bad(path, name, "must be an object of strings", fix)
-    if "seed" in meta and not _is_int(meta["seed"]):
-        raise _bad(path, "seed", "must be an integer", fix)
     try:
         check_params(meta.get("params", {}))
     except ValueError as err:
@@ -292,14 +374,21 @@ def check_metadata(meta, path: Path, fix: str) -> dict:
             raise _bad(path, f"{where}.sublinear_tf", "must be true or false", fix)
         if not (_is_int(block.get("features")) and 0 <= block["features"] <= 10**8):
             raise _bad(path, f"{where}.features", "must be a count of features", fix)
-        if "scope_version" in block and not _is_int(block["scope_version"]):
-            raise _bad(path, f"{where}.scope_version", "must be an integer", fix)
+        if "scope_version" in block and not (_is_int(block["scope_version"]) and block["scope_version"] >= 1):
+            raise _bad(path, f"{where}.scope_version", "must be a positive integer", fix)
     files = meta.get("files")
     for part in PARTS:
         entry = files.get(part) if isinstance(files, dict) else None
-        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and _PART_NAME.match(entry["name"])
+        stem, suffix = PARTS[part]
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                and re.fullmatch(rf"{stem}-[0-9a-f]{{12}}\{suffix}", entry["name"])
                 and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])):
-            raise _bad(path, f"files.{part}", "must name a model file and its sha256", fix)
+            raise _bad(path, f"files.{part}", f"must name a {stem}-<hash>{suffix} file of this directory and its sha256",
+                       fix)
+        if "bytes" in entry and not _is_count(entry["bytes"]):
+            raise _bad(path, f"files.{part}.bytes", "must be the file's size in bytes", fix)
+    _check_description(meta, path, fix)
+    _check_settings_agree(meta, path, fix)
     return meta
 
 
