@@ -197,8 +197,8 @@ def save_model(directory: Path, pipeline, compiled, metadata: dict) -> Path:
             buffer = io.BytesIO()
             joblib.dump(pipeline, buffer)
             files["pipeline"] = _write_part(directory, "pipeline", buffer.getvalue(), 0o666 & ~umask)
-            metadata = {"format_version": FORMAT_VERSION, **metadata, "versions": library_versions(),
-                        "compiled": compiled_settings, "files": files}
+            metadata = {"format_version": FORMAT_VERSION, "classes": list(compiled_settings["classes"]), **metadata,
+                        "versions": library_versions(), "compiled": compiled_settings, "files": files}
             text = json.dumps(metadata, indent=2, sort_keys=False) + "\n"
             _atomic_write(directory / METADATA_FILE, text.encode("utf-8"), 0o666 & ~umask)  # the one atomic step
         except BaseException:
