@@ -342,7 +342,7 @@ def predict(
     sources = sum(bool(x) for x in (texts, file, article))
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
-    from stance.inputs import Item, read_file
+    from stance.inputs import Item, check_encodable, read_file
     from stance.outputs import Writer, check_format, output_stream
     from stance.predict import CHUNK_ROWS, classify_stream
 
@@ -356,6 +356,7 @@ def predict(
         for i, text in enumerate(texts, start=1):
             if not text.strip():
                 raise UsageError(f"argument {i}: empty sentence. Give the sentence text in quotes.")
+            check_encodable(text, f"argument {i}")
         items = [Item(text, f"argument {i}") for i, text in enumerate(texts, start=1)]
     else:
         items = read_file(file, text_column)
@@ -440,6 +441,10 @@ def explain(
         raise UsageError("give sentences to explain, or --global for the model's strongest n-grams (not both).")
     if texts and not all(t.strip() for t in texts):
         raise UsageError("an empty sentence cannot be explained; give the sentence text in quotes.")
+    from stance.inputs import check_encodable
+
+    for i, text in enumerate(texts or [], start=1):
+        check_encodable(text, f"argument {i}")
     compiled = _load(model).compiled_
     if global_:
         strongest = global_explanation(compiled, top)
