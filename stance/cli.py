@@ -222,7 +222,10 @@ DropConflicts = typer.Option(False, "--drop-conflicts",
                              help="Leave out sentences that carry two different labels instead of stopping.")
 
 
-def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool = False):
+def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool = False, min_sources: int = 2):
+    """The label frame and its sources (None: folds split sentence by sentence). Nested
+    cross-validation needs min_sources=3: each outer fold's training rows need two."""
+    from stance.errors import LabelFileError
     from stance.labels import load_labels
 
     frame = load_labels(labels, classes, drop_conflicts)
@@ -236,6 +239,12 @@ def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool 
             "sentence by sentence and sentences of one article can land on both sides (scores look better "
             "than they are); fill in source to group them")
         return frame, None
+    sources = frame["source"].nunique()
+    if sources < min_sources:
+        raise LabelFileError(
+            f"{labels}: cross-validation grouped by source needs sentences from at least two sources (nested "
+            f"evaluation: three), and these rows come from {sources}. Add sentences from other articles, or drop the "
+            "source column to split sentence by sentence.")
     return frame, list(frame["source"])
 
 
@@ -288,7 +297,10 @@ def evaluate(
         title = f"{model} on {test}"
     else:
         chosen = parse_classes(classes) if classes else _model_classes(model)
-        frame, groups = _training_data(labels, chosen, drop_conflicts)
+        frame, groups = _training_data(labels, chosen, drop_conflicts, min_sources=3)
+        if len(frame) < 2 * folds:
+            raise UsageError(f"--folds {folds}: {labels} has {len(frame)} rows, too few for {folds}-fold nested "
+                             f"cross-validation; give --folds {max(2, len(frame) // 2)} or fewer.")
         say(f"nested {folds}-fold cross-validation on {len(frame)} rows of {labels}: model selection inside each fold")
         report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say,
                                           errors=errors)
