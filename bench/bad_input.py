@@ -741,7 +741,10 @@ class _Marker:
 
 
 def evil_pickle(w: Work) -> bytes:
-    return pickle.dumps(_Marker(str(w / MARKER)))
+    """The pickle, padded to the size of the model's real one (unpickling stops at its end), so
+    that it is the sha256, not the size, that gives it away."""
+    data = pickle.dumps(_Marker(str(w / MARKER)))
+    return data + b"\0" * max(0, (w / w.part("pipeline")).stat().st_size - len(data))
 
 
 def evil_npz(w: Work) -> bytes:
@@ -907,7 +910,7 @@ def attempts() -> list[Attempt]:
           names=("/dev/null",)))
     add(A(kind, "suggest --out -", ["suggest", "cand.csv", "--model", "m", "--out", "-"], code=0,
           check=stdout_has("guess")))
-    add(A(kind, "predict > /dev/full", f"stance predict --file in.txt --model m > /dev/full",
+    add(A(kind, "predict > /dev/full", "stance predict --file in.txt --model m > /dev/full",
           names=("standard output",)))
     add(A(kind, "explain --global > /dev/full", "stance explain --global --model m > /dev/full",
           names=("standard output",)))
@@ -1029,7 +1032,7 @@ def attempts() -> list[Attempt]:
           setup=set_field("compiled.blocks[1].scope_version", 1)))
     add(A(kind, "a block more than the weights hold", S, names=("weights-",),
           setup=lambda w: set_field("compiled.blocks", read_meta(w)["compiled"]["blocks"] * 2)(w)))
-    add(A(kind, "a block fewer than the weights hold", S, names=("weights-",),
+    add(A(kind, "a block fewer than the weights hold", S, names=("m/",),
           setup=lambda w: set_field("compiled.blocks", read_meta(w)["compiled"]["blocks"][:1])(w)))
     add(A(kind, "params with an unknown key", S, names=("m/metadata.json", "params"), setup=set_field("params.gamma", 1)))
 
@@ -1058,7 +1061,9 @@ def attempts() -> list[Attempt]:
         ("weights missing", lambda w: (w / w.part()).unlink(), ("weights-", "missing")),
         ("weights empty", lambda w: (w / w.part()).write_bytes(b""), ("weights-",)),
         ("weights truncated", lambda w: (w / w.part()).write_bytes((w / w.part()).read_bytes()[:1000]), ("weights-",)),
-        ("weights garbage", lambda w: (w / w.part()).write_bytes(b"garbage" * 100), ("weights-", "sha256")),
+        ("weights garbage of the same size", lambda w: (w / w.part()).write_bytes(b"g" * (w / w.part()).stat().st_size),
+         ("weights-", "sha256")),
+        ("weights of another size", lambda w: (w / w.part()).write_bytes(b"garbage" * 100), ("weights-", "bytes")),
         ("weights a directory", lambda w: ((w / w.part()).unlink(), (w / w.part()).mkdir()), ("weights-",)),
         ("weights a fifo", lambda w: ((w / w.part()).unlink(), os.mkfifo(w / w.part())), ("weights-",)),
         ("weights a link to /dev/zero", lambda w: ((w / w.part()).unlink(), os.symlink("/dev/zero", w / w.part())),
@@ -1106,7 +1111,8 @@ def attempts() -> list[Attempt]:
 
     kind = "damaged model: swapped and malicious files"
     swap_weights = lambda w: (w / w.part()).write_bytes((w / w.part("weights", "other")).read_bytes())  # noqa: E731
-    add(A(kind, "weights replaced by another model's", S, names=("weights-", "sha256"), setup=swap_weights))
+    add(A(kind, "weights replaced by another model's", S, names=("weights-", "metadata.json records"),
+          setup=swap_weights))
     add(A(kind, "another model's weights, metadata.json pointed at them", S, names=("weights-",),
           setup=lambda w: _rehash(w, "weights", (w / w.part("weights", "other")).read_bytes())))
     add(A(kind, "another model's metadata.json", S, names=("m/", "missing"),
@@ -1122,7 +1128,7 @@ def attempts() -> list[Attempt]:
                     "    stance.load('m', backend='sklearn')\nexcept ModelError as err:\n"
                     "    print(f'stance: error: {err}', file=sys.stderr)\n    sys.exit(1)\n"]
     add(A(kind, "pipeline replaced by another model's: load(backend=sklearn) refuses", load_sklearn,
-          names=("model-", "sha256"), setup=swap_pipeline))
+          names=("model-", "metadata.json records"), setup=swap_pipeline))
     evil = part_bytes("pipeline", evil_pickle, consistent=False)
     add(A(kind, "malicious pickle is live (control: joblib.load runs it)",
           ["python", "-c", "import glob, joblib; joblib.load(glob.glob('m/model-*.joblib')[0])"], code=0,
@@ -1488,6 +1494,13 @@ def attempts() -> list[Attempt]:
         ("validate", ["validate", "e.csv"], "e.csv", csv_text(toy_rows())),
     ]:
         add(A(kind, f"{name}: UTF-8 with BOM", argv, code=0, setup=write(target, "\ufeff" + content)))
+    odd = [dict(r, text=r["text"].replace(" ", sep, 1)) for r, sep in zip(toy_rows(), ["\u2028", "\x85", "\x0c", "\u2029"])]
+    for name, argv in [("validate", ["validate", "e.csv"]), ("evaluate --test", ["evaluate", "--test", "e.csv", "--model",
+                                                                                  "m"])]:
+        add(A(kind, f"{name}: U+2028, U+0085 and form feeds inside cells", argv, code=0,
+              setup=write("e.csv", csv_text(odd + toy_rows()[4:]))))
+        add(A(kind, f"{name}: a carriage return inside a quoted cell", argv, code=0,
+              setup=write("e.csv", csv_text([dict(toy_rows()[0], text="The jail\rwill hold.")] + toy_rows()[1:]))))
 
     kind = "empty inputs"
     for label, content in (("empty", ""), ("header only", "text,label,source,note\n"), ("blank lines", "\n\n  \n\n")):
