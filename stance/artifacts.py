@@ -71,29 +71,33 @@ def model_lock(directory: Path):
     if key in _HELD:
         yield
         return
-    if real.exists() and not real.is_dir():
+    from stance.outputs import missing_folders
+
+    cannot = "Choose a --model folder you may write."
+    try:
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as err:  # a folder above it that this user may not enter, say
+        raise ModelError(f"{directory}: cannot be written ({err.strerror}). {cannot}") from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
         raise ModelError(f"{directory}: exists and is not a directory. Choose another --model path.")
-    made = []
-    parent = real.parent
-    while not os.path.lexists(parent):
-        made.append(parent)
-        parent = parent.parent
+    made: list[Path] = []
     path = real.parent / f".{real.name}.lock"
     try:
+        _, made = missing_folders(real)
         for folder in reversed(made):
             folder.mkdir()
         handle = _locked(path, directory)
     except OSError as err:
         _remove_folders(made)
-        raise ModelError(f"{directory}: cannot be written ({err.strerror or err}). Choose a --model folder you may "
-                         "write.") from None
+        raise ModelError(f"{directory}: cannot be written ({err.strerror or err}). {cannot}") from None
     except ModelError:
         _remove_folders(made)
         raise
     try:
         if real.is_dir() and not os.access(real, os.W_OK | os.X_OK):
-            raise ModelError(f"{directory}: cannot be written (Permission denied). Choose a --model folder you may "
-                             "write.")
+            raise ModelError(f"{directory}: cannot be written (Permission denied). {cannot}")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")

@@ -188,14 +188,19 @@ def standard_output(binary: bool = False) -> Guarded:
     return Guarded(stream, "standard output")
 
 
-def _missing_folders(path: Path) -> tuple[Path, list[Path]]:
-    """The deepest existing ancestor of `path`, and the folders below it that are missing (deepest first)."""
+def missing_folders(path: Path) -> tuple[Path, list[Path]]:
+    """The deepest existing ancestor of `path`, and the folders below it that are missing (deepest
+    first). OSError when an ancestor cannot be looked at (a folder this user may not enter, a
+    file): never a folder that exists counted as missing, which would then be removed."""
     missing = []
     parent = path.parent
-    while not os.path.lexists(parent):
-        missing.append(parent)
-        parent = parent.parent
-    return parent, missing
+    while True:
+        try:
+            os.lstat(parent)
+            return parent, missing
+        except FileNotFoundError:
+            missing.append(parent)
+            parent = parent.parent
 
 
 def check_output(path, inputs=(), option: str = "--output") -> os.stat_result | None:
@@ -222,7 +227,10 @@ def check_output(path, inputs=(), option: str = "--output") -> os.stat_result | 
         if source is not None and str(source) != "-" and _identity(source) == (st.st_dev, st.st_ino):
             raise InputFileError(f"{name}: is also an input of this run ({source}); writing {option} there "
                                  "would destroy it. Give another file name.")
-    folder, _ = _missing_folders(Path(os.path.realpath(path)))
+    try:
+        folder, _ = missing_folders(Path(os.path.realpath(path)))
+    except OSError as err:
+        raise InputFileError(f"{name}: cannot be written ({err.strerror}).") from None
     if not folder.is_dir():
         raise InputFileError(f"{name}: cannot be written ({folder} is not a directory).")
     if not os.access(folder, os.W_OK | os.X_OK):
@@ -256,7 +264,7 @@ def output_stream(path: str | None, inputs=(), option: str = "--output", binary:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    _, created = _missing_folders(target)
+    _, created = missing_folders(target)
     staging = None
     try:
         try:
