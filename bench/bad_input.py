@@ -256,7 +256,7 @@ class Work:
         return arg
 
     def start(self, argv: list[str] | str, stdin: bytes | str | None = None, umask: int = 0o022,
-              stdout=subprocess.PIPE) -> Proc:
+              stdout=subprocess.PIPE, cwd: Path | None = None) -> Proc:
         """argv: stance's arguments; ["python", ...] for a Python script; a str for a bash -o pipefail line."""
         python = [sys.executable] if not self.user else nobody_python()
         if isinstance(argv, str):
@@ -274,7 +274,7 @@ class Work:
             stdin_file = open(self.path / stdin, "rb")
         elif stdin is subprocess.PIPE:
             stdin_file = subprocess.PIPE
-        options = dict(cwd=self.path, env=self.env, stdin=stdin_file, stdout=stdout, stderr=subprocess.PIPE,
+        options = dict(cwd=cwd or self.path, env=self.env, stdin=stdin_file, stdout=stdout, stderr=subprocess.PIPE,
                        start_new_session=True, umask=umask)
         if self.user:
             options.update(user=NOBODY, group=NOBODY, extra_groups=[])
@@ -286,8 +286,9 @@ class Work:
             popen.stdout = io.BytesIO()
         return Proc(popen, command, data)
 
-    def run(self, argv, stdin=None, umask: int = 0o022, timeout: float = 60, stdout=subprocess.PIPE) -> Result:
-        result = self.start(argv, stdin, umask, stdout).finish(timeout)
+    def run(self, argv, stdin=None, umask: int = 0o022, timeout: float = 60, stdout=subprocess.PIPE,
+            cwd: Path | None = None) -> Result:
+        result = self.start(argv, stdin, umask, stdout, cwd).finish(timeout)
         self.results.append(result)
         return result
 
@@ -1016,7 +1017,7 @@ def attempts() -> list[Attempt]:
     ranges = ([0, 0], [-5, 2], [1, 1e9], [1, 10**9], [2, 1], [1], [1, 2, 3], "1-2", None, [1.0, 2.0], [True, True])
     for where in ("compiled.blocks[0].ngram_range", "compiled.blocks[1].ngram_range", "params.word_ngram",
                   "params.char_ngram"):
-        for value in ranges:
+        for value in ranges if where == "compiled.blocks[0].ngram_range" else ranges[:4] + ranges[6:7]:
             if value is None and where == "params.char_ngram":
                 continue  # no character n-grams: valid
             leaf = where.rsplit(".", 1)[-1].split("[")[0]
@@ -1318,7 +1319,7 @@ def attempts() -> list[Attempt]:
     kind = "numeric options"
     E = ["evaluate", "--test", "labels.csv", "--model", "m"]
     for value in ("-1", str(10**20), str(2**32), "1.5", "abc", ""):
-        for command in (["train"], E, ["learning-curve"]):
+        for command in (["train"], E, ["learning-curve"]) if value in ("-1", str(10**20)) else (["train"],):
             add(A(kind, f"{command[0]} --seed {value[:12]}", [*command, "--seed", value], code=2, names=("--seed",)))
     add(A(kind, "evaluate --seed 4294967295", [*E, "--seed", str(2**32 - 1)], code=0))
     for value in ("nan", "inf", "-inf", "-0.1", "1.01", "NaN"):
@@ -1402,6 +1403,7 @@ def attempts() -> list[Attempt]:
     add(A(kind, "evaluate --plot in a folder nobody may write", ["evaluate", "--labels", "labels.csv", "--plot",
                                                                  "ro/p.png"], names=("ro/p.png",), user="nobody",
           setup=mkdir("ro", 0o755, 0), check=quick(4)))
+    add(A(kind, "train inside a folder whose parent nobody may enter", scenario=gated_train, user="nobody"))
     add(A(kind, "--file a directory", ["predict", "--file", "sub", "--model", "m"], names=("sub", "directory"),
           setup=mkdir("sub")))
     add(A(kind, "--labels a directory", ["train", "--labels", "sub", "--model", "m"], names=("sub", "directory"),
@@ -1469,7 +1471,7 @@ def attempts() -> list[Attempt]:
     utf16 = {"UTF-16 with BOM": lambda s: s.encode("utf-16"), "UTF-16LE without BOM": lambda s: s.encode("utf-16-le"),
              "UTF-16BE without BOM": lambda s: s.encode("utf-16-be"), "UTF-32": lambda s: s.encode("utf-32")}
     for label, encode in utf16.items():
-        for name, argv, target, content in [
+        for n, (name, argv, target, content) in enumerate([
             ("predict --file txt", ["predict", "--file", "e.txt", "--model", "m"], "e.txt", "\n".join(SENTENCES) + "\n"),
             ("predict --file csv", ["predict", "--file", "e.csv", "--model", "m"], "e.csv", "text\n" + SENTENCES[0]),
             ("predict --file jsonl", ["predict", "--file", "e.jsonl", "--model", "m"], "e.jsonl",
@@ -1479,8 +1481,9 @@ def attempts() -> list[Attempt]:
             ("suggest", ["suggest", "e.csv", "--model", "m"], "e.csv", "text\n" + SENTENCES[0] + "\n"),
             ("extract", ["extract", "e.txt"], "e.txt", ARTICLE),
             ("predict --article", ["predict", "--article", "e.txt", "--model", "m"], "e.txt", ARTICLE),
-        ]:
-            add(A(kind, f"{name}: {label}", argv, names=(target, "UTF-16"), setup=write(target, encode(content))))
+        ]):
+            if n < 4 or label == "UTF-16LE without BOM":  # every reader once, the streaming ones in each encoding
+                add(A(kind, f"{name}: {label}", argv, names=(target, "UTF-16"), setup=write(target, encode(content))))
     add(A(kind, "predict --file txt: Latin-1 on line 3", ["predict", "--file", "e.txt", "--model", "m"],
           names=("e.txt line 3", "UTF-8"), setup=write("e.txt", "One sentence.\nTwo sentence.\nCaf\xe9 ICE.\n".encode(
               "latin-1"))))
@@ -1569,7 +1572,9 @@ REQUIRED = {"format_version", "classes", "versions", "compiled", "compiled.class
             "files.weights.sha256", "files.pipeline.name", "files.pipeline.sha256",
             "compiled.blocks[0].analyzer", "compiled.blocks[0].ngram_range", "compiled.blocks[0].sublinear_tf",
             "compiled.blocks[0].features", "compiled.blocks[0].scope_version"}
-SKIP_FIELDS = {"classes", "compiled.classes", "compiled.blocks", "compiled.blocks[1]"}  # covered by their own rows
+# covered by their own rows, or read by the same code as a field that is swept (files.weights)
+SKIP_FIELDS = {"classes", "compiled.classes", "compiled.blocks", "compiled.blocks[1]", "files.pipeline",
+               "files.pipeline.name", "files.pipeline.bytes", "files.pipeline.sha256"}
 
 
 def _metadata_fields(meta: dict, prefix: str = ""):
@@ -1578,7 +1583,7 @@ def _metadata_fields(meta: dict, prefix: str = ""):
         dotted = f"{prefix}{key}"
         if dotted not in SKIP_FIELDS:
             yield dotted, value, dotted in REQUIRED
-        if isinstance(value, dict) and key not in ("label_counts", "versions"):
+        if isinstance(value, dict) and key not in ("label_counts", "versions") and dotted not in SKIP_FIELDS:
             yield from _metadata_fields(value, dotted + ".")
         elif key == "label_counts" or key == "versions":
             first = next(iter(value))
@@ -1779,6 +1784,23 @@ def stop_evaluate(w: Work, fx: Fixtures) -> list[str]:
     proc.signal(signal.SIGTERM)
     r = w.finish(proc, 60)
     return [] if r.code == 143 else [f"exit {r.code}, promised 143"]
+
+
+def gated_train(w: Work, fx: Fixtures) -> list[str]:
+    """nobody's working directory is reachable (the run starts in it), its absolute path is not."""
+    gate, inner = w / "gate", w / "gate" / "inner"
+    inner.mkdir(parents=True)
+    shutil.copy(w / "labels.csv", inner)
+    os.chown(inner, NOBODY, NOBODY)
+    os.chown(gate, 0, 0)
+    os.chmod(gate, 0o700)
+    try:
+        r = w.run(["train", "--labels", "labels.csv", "--model", "m"], cwd=inner)
+        problems = promise(r, 1, ("m", "Permission denied"))
+        left = sorted(p.name for p in inner.iterdir())
+        return problems + ([f"stray files: {left}"] if left != ["labels.csv"] else [])
+    finally:
+        shutil.rmtree(gate)
 
 
 def serve_once(w: Work, fx: Fixtures) -> list[str]:
