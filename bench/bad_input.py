@@ -1159,7 +1159,7 @@ def attempts() -> list[Attempt]:
     add(A(kind, "predict in a loop while train replaces the model", scenario=predict_during_train, timeout=180,
           setup=write("l2.csv", csv_text([r for r in toy_rows() if r["source"] != "article_7.txt"][::-1])),
           changes=("m/*",)))
-    add(A(kind, "predict in a loop while two models swap 40 times", scenario=predict_during_swaps, timeout=180,
+    add(A(kind, "predict in a loop while two models swap 120 times", scenario=predict_during_swaps, timeout=180,
           changes=("m/*",)))
 
     # signals: no partial files, no orphans
@@ -1691,13 +1691,49 @@ for i in range(int(sys.argv[1])):
 """
 
 
+# A reader that loads the model as fast as it can (the CLI's predicts start too slowly to meet many
+# swaps): every load must succeed and give the probabilities of one of the two models, whole.
+LOADER = """
+import json, os, shutil, sys, stance
+from stance.errors import ModelError
+texts = open("in.txt").read().splitlines()
+refs = [stance.load(name).probabilities(texts).tolist() for name in ("m", "other")]
+open("loader.ready", "w").close()
+loads = failed = mixed = 0
+while not os.path.exists("swaps.done") or loads < 20:
+    try:
+        found = stance.load("m").probabilities(texts).tolist()
+    except ModelError as err:
+        failed += 1
+        print(err, file=sys.stderr)
+        continue
+    finally:
+        loads += 1
+    mixed += found not in refs
+print(json.dumps({"loads": loads, "failed": failed, "mixed": mixed}))
+"""
+
+
 def predict_during_swaps(w: Work, fx: Fixtures) -> list[str]:
-    swapper = w.start(["python", "-c", SWAPPER, "40"])
+    loader = w.start(["python", "-c", LOADER])
+    loader.wait_for(lambda: (w / "loader.ready").exists(), 60)
+    swapper = w.start(["python", "-c", SWAPPER + "\nopen('swaps.done', 'w').close()\n", "120"])
     outputs = []
     while swapper.popen.poll() is None:
         outputs.append(w.run(["predict", "--file", "in.txt", "--model", "m", "--format", "csv"]))
     done = w.finish(swapper, 120)
+    read = w.finish(loader, 120)
+    for name in ("loader.ready", "swaps.done"):
+        (w / name).unlink(missing_ok=True)
     problems = [f"the writer: {p}" for p in promise(done, 0)]
+    try:
+        counts = json.loads(read.stdout)
+    except ValueError:
+        counts = {"loads": 0, "failed": "?", "mixed": "?"}
+        problems.append(f"the loader: {read.stderr.strip()[-200:]}")
+    if counts["failed"] or counts["mixed"]:
+        problems.append(f"of {counts['loads']} loads during the swaps, {counts['failed']} failed and {counts['mixed']} "
+                        f"mixed the models: {read.lines[-1:]}")
     for r in outputs:
         if r.code != 0:
             problems.append(f"a predict during the swaps failed: {r.lines[-1:]}")

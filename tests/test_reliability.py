@@ -60,7 +60,7 @@ ROWS = {
         "malicious pickle, metadata.json updated to match: predict never runs it",
         "a model saved by the Python API loads"],
     "concurrent trains": ["second train on --model mlink"],
-    "predict while the model is replaced": ["predict in a loop while two models swap 40 times"],
+    "predict while the model is replaced": ["predict in a loop while two models swap 120 times"],
     "signals": ["SIGTERM during predict --file - --output (existing file)",
                 "SIGHUP during predict --file - --output (new file)",
                 "SIGTERM to stance during train --model new/m"],  # its workers gone a few seconds later
