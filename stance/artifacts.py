@@ -9,11 +9,13 @@ A model directory holds
 Replacing a model is one atomic step: the new files are written under new names beside the old
 ones, then `metadata.json` is replaced by rename, then the files it no longer names are removed.
 A reader that opens the directory at any moment sees one whole model, old or new; a train that is
-killed leaves the old one. A lock file beside the directory lets one train at a time write it.
+killed leaves the old one. A lock file beside the directory (`.<name>.lock`, there while a train
+holds it) lets one train at a time write it.
 
-Loading checks `metadata.json` against a schema (types, ranges, classes against array shapes)
-and each file against its recorded sha256 before anything is computed, and reads the bytes it
-verified, never the file a second time.
+Loading checks `metadata.json` against a schema (types, ranges, finite numbers, the settings
+against each other, classes against array shapes) and each file against its recorded size and
+sha256 before anything is computed, and reads the bytes it verified, never the file a second
+time. Only regular files are read (a fifo or /dev/zero named metadata.json would never end).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import json
 import math
 import os
 import re
+import stat
 import sys
 import tempfile
 from contextlib import contextmanager
@@ -37,7 +40,8 @@ FORMAT_VERSION = 2
 METADATA_FILE = "metadata.json"
 PARTS = {"weights": ("weights", ".npz"), "pipeline": ("model", ".joblib")}
 MAX_NGRAM = 10  # longer n-grams are refused (an n-gram range of [1, 1e9] would never finish)
-_PART_NAME = re.compile(r"^(weights|model)-[0-9a-f]{12}\.(npz|joblib)$")
+_PART_NAME = re.compile(r"^(weights-[0-9a-f]{12}\.npz|model-[0-9a-f]{12}\.joblib)$")
+MAX_METADATA_BYTES = 10_000_000  # a metadata.json is a few kilobytes
 _HELD: set[str] = set()
 
 
@@ -55,37 +59,95 @@ def library_versions() -> dict[str, str]:
 @contextmanager
 def model_lock(directory: Path):
     """Hold `.<name>.lock` beside a model directory for one writer at a time; a second writer
-    fails at once with a ModelError rather than waiting or interleaving. Re-entrant in a process."""
-    import fcntl
+    fails at once with a ModelError rather than waiting or interleaving. Re-entrant in a process.
 
+    Checked first, before any work: that the directory (through links: two spellings of one
+    directory share one lock) is a directory or can be made, and can be written. The lock file
+    is removed when the writer is done, and so are the folders made for a model that was never
+    written (a failed or stopped first train leaves nothing behind)."""
     directory = Path(directory)
-    key = os.path.realpath(directory)
+    real = Path(os.path.realpath(directory))
+    key = str(real)
     if key in _HELD:
         yield
         return
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    path = directory.parent / f".{directory.name}.lock"
-    handle = open(path, "a+")
+    from stance.outputs import missing_folders
+
+    cannot = "Choose a --model folder you may write."
     try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            raise ModelError(f"{directory}: another stance train is writing this model ({holder}); wait for it "
-                             "to finish or choose another --model.") from None
+        st = os.stat(real)
+    except FileNotFoundError:
+        st = None
+    except OSError as err:  # a folder above it that this user may not enter, say
+        raise ModelError(f"{directory}: cannot be written ({err.strerror}). {cannot}") from None
+    if st is not None and not stat.S_ISDIR(st.st_mode):
+        raise ModelError(f"{directory}: exists and is not a directory. Choose another --model path.")
+    made: list[Path] = []
+    path = real.parent / f".{real.name}.lock"
+    try:
+        _, made = missing_folders(real)
+        for folder in reversed(made):
+            folder.mkdir()
+        handle = _locked(path, directory)
+    except OSError as err:
+        _remove_folders(made)
+        raise ModelError(f"{directory}: cannot be written ({err.strerror or err}). {cannot}") from None
+    except ModelError:
+        _remove_folders(made)
+        raise
+    try:
+        if real.is_dir() and not os.access(real, os.W_OK | os.X_OK):
+            raise ModelError(f"{directory}: cannot be written (Permission denied). {cannot}")
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
         _HELD.add(key)
-        try:
-            yield
-        finally:
-            _HELD.discard(key)
-            handle.truncate(0)
+        yield
     finally:
+        _HELD.discard(key)
+        try:  # removed while still held: whoever opens the path next gets a new file (see _locked)
+            path.unlink()
+        except FileNotFoundError:
+            pass
         handle.close()
+        if not real.exists():
+            _remove_folders(made)
+
+
+def _locked(path: Path, directory: Path):
+    """The lock file at `path`, open and locked, or ModelError naming the holder. A file removed
+    by its last holder between our open and our lock is not the lock any more: open it again."""
+    import fcntl
+
+    while True:
+        handle = open(path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ModelError(f"{directory}: another stance train is writing this model ({holder}); wait for it "
+                             "to finish or choose another --model.") from None
+        except BaseException:
+            handle.close()
+            raise
+        try:
+            current = os.stat(path).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(handle.fileno()).st_ino:
+            return handle
+        handle.close()
+
+
+def _remove_folders(folders: list[Path]) -> None:
+    for folder in folders:  # deepest first
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -139,8 +201,8 @@ def save_model(directory: Path, pipeline, compiled, metadata: dict) -> Path:
             buffer = io.BytesIO()
             joblib.dump(pipeline, buffer)
             files["pipeline"] = _write_part(directory, "pipeline", buffer.getvalue(), 0o666 & ~umask)
-            metadata = {"format_version": FORMAT_VERSION, **metadata, "versions": library_versions(),
-                        "compiled": compiled_settings, "files": files}
+            metadata = {"format_version": FORMAT_VERSION, "classes": list(compiled_settings["classes"]), **metadata,
+                        "versions": library_versions(), "compiled": compiled_settings, "files": files}
             text = json.dumps(metadata, indent=2, sort_keys=False) + "\n"
             _atomic_write(directory / METADATA_FILE, text.encode("utf-8"), 0o666 & ~umask)  # the one atomic step
         except BaseException:
@@ -193,10 +255,94 @@ def check_params(params, where: str = "params") -> None:
             raise ValueError(f"{where}.{name} must be true or false")
 
 
+def _is_count(value) -> bool:
+    return _is_int(value) and 0 <= value < 2**63
+
+
+def _not_finite(value, where: str = "") -> str | None:
+    """The first field holding NaN or an infinity (JSON's NaN, Infinity, 1e999), or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return where
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found = _not_finite(child, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else key)
+        if found:
+            return found
+    return None
+
+
+# What the fields that describe a model must hold when they are there (a model fitted and saved
+# through the Python API has fewer of them): (valid?, what it must be).
+_DESCRIPTION = {
+    "rows": (_is_count, "a count of rows"),
+    "labels_file": (lambda v: isinstance(v, str), "a file name"),
+    "labels_sha256": (lambda v: isinstance(v, str) and re.fullmatch(r"[0-9a-f]{64}", v), "a sha256 (64 hex digits)"),
+    "trained_at": (lambda v: isinstance(v, str), "a date and time"),
+    "training_seconds": (lambda v: _is_number(v) and v >= 0, "a number of seconds"),
+    "temperature": (lambda v: _is_number(v) and 1e-3 <= v <= 1e3, "a number from 0.001 to 1000"),
+    "seed": (lambda v: _is_int(v) and 0 <= v < 2**32, "an integer from 0 to 4294967295"),
+    "label_counts": (lambda v: isinstance(v, dict), "an object of counts"),
+    "cv": (lambda v: isinstance(v, dict), "an object"),
+}
+_CV = {
+    "macro_f1_mean": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "macro_f1_std": (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"),
+    "folds": (lambda v: _is_int(v) and 2 <= v < 2**31, "a number of folds"),
+    "grouped_by": (lambda v: v is None or isinstance(v, str), "a column name or null"),
+    "upper_bound": (lambda v: isinstance(v, bool), "true or false"),
+}
+
+
+def _check_description(meta: dict, path: Path, fix: str) -> None:
+    for fields, where, node in ((_DESCRIPTION, "", meta), (_CV, "cv.", meta.get("cv") or {})):
+        for name, (valid, what) in fields.items():
+            if name in node and not valid(node[name]):
+                raise _bad(path, where + name, f"is {node[name]!r:.40}; it must be {what}", fix)
+    counts = meta.get("label_counts")
+    for label, count in (counts or {}).items():
+        if not _is_count(count):
+            raise _bad(path, f"label_counts.{label}", f"is {count!r:.40}; it must be a count of rows", fix)
+    if counts is not None and list(counts) != meta["classes"]:
+        raise _bad(path, "label_counts", f"names {list(counts)}, but classes are {meta['classes']}", fix)
+
+
+def _check_settings_agree(meta: dict, path: Path, fix: str) -> None:
+    """params (what was chosen) and compiled.blocks (what is computed) describe one model: a
+    field edited in one of them would change predictions silently or break learning-curve."""
+    params = meta.get("params", {})
+    blocks = {block["analyzer"]: (b, block) for b, block in enumerate(meta["compiled"]["blocks"])}
+    checks = []
+    if "word_ngram" in params:
+        checks.append(("word", "ngram_range", params["word_ngram"], "word_ngram"))
+    if "scope" in params and "word" in blocks:
+        b, block = blocks["word"]
+        if ("scope_version" in block) != params["scope"]:
+            raise _bad(path, f"compiled.blocks[{b}].scope_version", f"{'is there' if 'scope_version' in block else 'is missing'}"
+                       f" while params.scope is {str(params['scope']).lower()}", fix)
+    if "char_ngram" in params:
+        if params["char_ngram"] is None and "char_wb" in blocks:
+            raise _bad(path, "params.char_ngram", "is null, but compiled.blocks has character n-grams", fix)
+        if params["char_ngram"] is not None:
+            checks.append(("char_wb", "ngram_range", params["char_ngram"], "char_ngram"))
+    for analyzer, field, expected, name in checks:
+        if analyzer not in blocks:
+            raise _bad(path, f"params.{name}", f"is {expected}, but compiled.blocks has no {analyzer} block", fix)
+        b, block = blocks[analyzer]
+        if block[field] != expected:
+            raise _bad(path, f"compiled.blocks[{b}].{field}", f"is {block[field]}, but params.{name} is {expected}", fix)
+    if "sublinear_tf" in params:
+        for b, block in enumerate(meta["compiled"]["blocks"]):
+            if block["sublinear_tf"] != params["sublinear_tf"]:
+                raise _bad(path, f"compiled.blocks[{b}].sublinear_tf", "disagrees with params.sublinear_tf", fix)
+
+
 def check_metadata(meta, path: Path, fix: str) -> dict:
-    """Types and ranges of everything a loader uses, before anything is computed."""
+    """Types and ranges of every field, before anything is computed; the settings against each other."""
     if not isinstance(meta, dict):
         raise _bad(path, "the file", "is not a JSON object", fix)
+    where = _not_finite(meta)
+    if where:
+        raise _bad(path, where, "is not a finite number (NaN or infinite)", fix)
     found = meta.get("format_version")
     if found != FORMAT_VERSION or not _is_int(found):
         raise ModelError(f"{path}: model format {found!r}, this stance reads format {FORMAT_VERSION}. {fix}")
@@ -207,8 +353,6 @@ def check_metadata(meta, path: Path, fix: str) -> dict:
     for name in ("versions",):
         if not (isinstance(meta.get(name), dict) and all(isinstance(v, str) for v in meta[name].values())):
             raise _bad(path, name, "must be an object of strings", fix)
-    if "seed" in meta and not _is_int(meta["seed"]):
-        raise _bad(path, "seed", "must be an integer", fix)
     try:
         check_params(meta.get("params", {}))
     except ValueError as err:
@@ -234,15 +378,40 @@ def check_metadata(meta, path: Path, fix: str) -> dict:
             raise _bad(path, f"{where}.sublinear_tf", "must be true or false", fix)
         if not (_is_int(block.get("features")) and 0 <= block["features"] <= 10**8):
             raise _bad(path, f"{where}.features", "must be a count of features", fix)
-        if "scope_version" in block and not _is_int(block["scope_version"]):
-            raise _bad(path, f"{where}.scope_version", "must be an integer", fix)
+        if "scope_version" in block and not (_is_int(block["scope_version"]) and block["scope_version"] >= 1):
+            raise _bad(path, f"{where}.scope_version", "must be a positive integer", fix)
     files = meta.get("files")
     for part in PARTS:
         entry = files.get(part) if isinstance(files, dict) else None
-        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and _PART_NAME.match(entry["name"])
+        stem, suffix = PARTS[part]
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                and re.fullmatch(rf"{stem}-[0-9a-f]{{12}}\{suffix}", entry["name"])
                 and isinstance(entry.get("sha256"), str) and re.fullmatch(r"[0-9a-f]{64}", entry["sha256"])):
-            raise _bad(path, f"files.{part}", "must name a model file and its sha256", fix)
+            raise _bad(path, f"files.{part}", f"must name a {stem}-<hash>{suffix} file of this directory and its sha256",
+                       fix)
+        if "bytes" in entry and not _is_count(entry["bytes"]):
+            raise _bad(path, f"files.{part}.bytes", "must be the file's size in bytes", fix)
+    _check_description(meta, path, fix)
+    _check_settings_agree(meta, path, fix)
     return meta
+
+
+def _read_regular(path: Path, fix: str, size: int | None = None, limit: int | None = None) -> bytes:
+    """The bytes of a regular file, opened without waiting (a fifo would wait for a writer
+    forever) and refused when it is not a regular file, not the `size` recorded, or beyond `limit`."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ModelError(f"{path}: is a directory, not a file. {fix}")
+        if not stat.S_ISREG(st.st_mode):
+            raise ModelError(f"{path}: not a regular file (a device, fifo or socket). {fix}")
+        if size is not None and st.st_size != size:
+            raise ModelError(f"{path}: {st.st_size:,} bytes where metadata.json records {size:,}, so the file was "
+                             f"changed or damaged after training. {fix}")
+        if limit is not None and st.st_size > limit:
+            raise ModelError(f"{path}: {st.st_size:,} bytes, far more than a model's metadata. {fix}")
+        return handle.read()
 
 
 def read_metadata(directory: Path) -> dict:
@@ -253,11 +422,9 @@ def read_metadata(directory: Path) -> dict:
         raise ModelError(f"{directory}: no model directory there. {fix}")
     path = directory / METADATA_FILE
     try:
-        raw = path.read_bytes()
+        raw = _read_regular(path, fix, limit=MAX_METADATA_BYTES)
     except FileNotFoundError:
         raise ModelError(f"{path}: missing, so this is not a complete model. {fix}") from None
-    except IsADirectoryError:
-        raise ModelError(f"{path}: is a directory, not a file. {fix}") from None
     except OSError as err:
         raise ModelError(f"{path}: cannot be read ({err.strerror}).") from None
     try:
@@ -273,7 +440,7 @@ def _read_part(directory: Path, meta: dict, part: str) -> tuple[Path, bytes]:
     path = Path(directory) / entry["name"]
     retrain = f'Retrain with "stance train --model {directory}".'
     try:
-        data = path.read_bytes()
+        data = _read_regular(path, retrain, size=entry.get("bytes"))
     except FileNotFoundError:
         raise ModelError(f"{path}: missing. {retrain}") from None
     except OSError as err:

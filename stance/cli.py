@@ -31,7 +31,18 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-ModelOption = typer.Option(None, "--model", show_default=False,
+# Paths are not checked by the option parser (typer would refuse an unreadable one with exit 2):
+# stance's readers and writers report a missing or unreadable file in one line naming it and the
+# fix, exit 1, as any other bad input.
+def PathOption(default, *names, **options):
+    return typer.Option(default, *names, readable=False, **options)
+
+
+def PathArgument(default, **options):
+    return typer.Argument(default, readable=False, **options)
+
+
+ModelOption = PathOption(None, "--model", show_default=False,
                            help="Model directory (written by `stance train`). Default: $STANCE_MODEL, else "
                            "./models/default if there is one, else the model shipped with stance.")
 
@@ -53,10 +64,17 @@ def command(function):
 
     @functools.wraps(function)
     def run(*args, **kwargs):
+        from stance.errors import OutputError
+        from stance.outputs import standard_output
+
         try:
-            return function(*args, **kwargs)
+            result = function(*args, **kwargs)
+            standard_output().flush()  # what is still buffered fails here, not at exit, if it fails
+            return result
         except StanceError as err:
             say(f"stance: error: {err}")
+            if isinstance(err, OutputError):
+                _silence_stdout()  # the rest of the buffer would fail again at exit
             raise typer.Exit(1) from None
         except BrokenPipeError:
             # `stance predict ... | head -1`: the reader left, nothing is wrong. Later writes and
@@ -72,6 +90,13 @@ def say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def echo(text: str = "") -> None:
+    """Data: stdout, whose write errors (a full disk, a closed stdout) become one line."""
+    from stance.outputs import standard_output
+
+    standard_output().write(f"{text}\n")
+
+
 def _finite(value: float) -> float:
     """Click's ranges let NaN through (every comparison with it is false)."""
     import math
@@ -85,19 +110,31 @@ SEED_RANGE = dict(min=0, max=2**32 - 1)  # what numpy and scikit-learn accept as
 
 
 def check_plot(path: Optional[Path]) -> Optional[Path]:
-    """A --plot path checked before any work: PNG only, its folder created."""
+    """A --plot path checked before any work: PNG only, a regular file (as given, before .png is
+    added: --plot /dev/null must not become /dev/null.png), in a folder that can be made and
+    written. The folder is made when the plot is written, and removed again if the run fails."""
+    import stat
+
+    from stance.outputs import check_output
+
     if path is None:
         return None
     if path.suffix.lower() not in ("", ".png"):
         raise UsageError(f"--plot {path}: plots are written as PNG; give a name ending in .png.")
-    path = path.with_suffix(".png")
-    if path.is_dir():
-        raise UsageError(f"--plot {path}: is a directory; give a file name ending in .png.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise UsageError(f"--plot {path}: its folder cannot be created ({err.strerror}).") from None
-    return path
+    for candidate in (path, path.with_suffix(".png")):
+        st = check_output(candidate, option="--plot")
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"--plot {path}: is standard output; give a file name ending in .png.")
+    return path.with_suffix(".png")
+
+
+def _write_plot(path: Path, draw) -> None:
+    """`draw(file)` writes the PNG; the file appears only once it is complete (stance.outputs)."""
+    from stance.outputs import output_stream
+
+    with output_stream(str(path), option="--plot", binary=True) as handle:
+        draw(handle)
+    say(f"plot written to {path}")
 
 
 def _plot_ready(path: Optional[Path]) -> Optional[Path]:
@@ -119,7 +156,7 @@ def parse_classes(value: str) -> tuple[str, ...]:
 
 def version_callback(value: bool) -> None:
     if value:
-        print(f"stance {__version__}")
+        echo(f"stance {__version__}")
         raise typer.Exit()
 
 
@@ -131,20 +168,18 @@ def root(version: bool = typer.Option(False, "--version", callback=version_callb
 
 @command
 def extract(
-    articles: list[Path] = typer.Argument(..., help="Article text files (one paragraph a line)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the CSV here instead of stdout."),
-    skip_labelled: Optional[Path] = typer.Option(None, "--skip-labelled",
+    articles: list[Path] = PathArgument(..., help="Article text files (one paragraph a line)."),
+    out: Optional[Path] = PathOption(None, "--out", help="Write the CSV here instead of stdout."),
+    skip_labelled: Optional[Path] = PathOption(None, "--skip-labelled",
                                                  help="Leave out sentences already in this label file."),
     segmenter: str = typer.Option("syntok", "--segmenter", help="Sentence segmenter: syntok or pysbd."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
                                  "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Split articles into candidate statement sentences, ready to label (CSV: text,label,source,sentence,speaker)."""
-    import csv
-
     from stance.extract import SEGMENTERS, extract_article
     from stance.labels import normalise_text, read_rows
-    from stance.outputs import SafeCSV, output_stream
+    from stance.outputs import csv_writer, output_stream
 
     if segmenter not in SEGMENTERS:
         raise UsageError(f"--segmenter {segmenter!r}: choose one of {', '.join(SEGMENTERS)}.")
@@ -157,7 +192,7 @@ def extract(
     sentences = [s for path in articles for s in extract_article(path, segmenter)]
     fresh = [s for s in sentences if normalise_text(s.text) not in known]
     with output_stream(str(out) if out else None, [*articles, skip_labelled], "--out") as stream:
-        writer = SafeCSV(csv.writer(stream, lineterminator="\n"), raw_csv)
+        writer = csv_writer(stream, raw=raw_csv)
         writer.writerow(["text", "label", "source", "sentence", "speaker"])
         writer.writerows([s.text, "", s.source, s.sentence, s.speaker] for s in fresh)
     skipped = f", {len(sentences) - len(fresh)} already labelled" if skip_labelled else ""
@@ -166,7 +201,7 @@ def extract(
 
 @command
 def validate(
-    labels: Path = typer.Argument(DEFAULT_LABELS, help="Label file to check."),
+    labels: Path = PathArgument(DEFAULT_LABELS, help="Label file to check."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The allowed labels, comma-separated."),
 ) -> None:
     """Check a label file and report every problem at once; exit 1 on errors."""
@@ -174,11 +209,11 @@ def validate(
 
     report = validate_labels(labels, parse_classes(classes))
     if report.problems:
-        print(f"{'line':>5}  {'severity':8}  {'column':6}  reason (value)")
+        echo(f"{'line':>5}  {'severity':8}  {'column':6}  reason (value)")
         for p in sorted(report.problems, key=lambda p: (p.line or 0, p.severity)):
             value = f' ("{p.value}")' if p.value else ""
-            print(f"{p.line or '-':>5}  {p.severity:8}  {p.column:6}  {p.reason}{value}")
-    print(f"{labels}: {report.summary()}")
+            echo(f"{p.line or '-':>5}  {p.severity:8}  {p.column:6}  {p.reason}{value}")
+    echo(f"{labels}: {report.summary()}")
     if report.errors:
         raise typer.Exit(1)
 
@@ -187,7 +222,10 @@ DropConflicts = typer.Option(False, "--drop-conflicts",
                              help="Leave out sentences that carry two different labels instead of stopping.")
 
 
-def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool = False):
+def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool = False, min_sources: int = 2):
+    """The label frame and its sources (None: folds split sentence by sentence). Nested
+    cross-validation needs min_sources=3: each outer fold's training rows need two."""
+    from stance.errors import LabelFileError
     from stance.labels import load_labels
 
     frame = load_labels(labels, classes, drop_conflicts)
@@ -201,13 +239,19 @@ def _training_data(labels: Path, classes: tuple[str, ...], drop_conflicts: bool 
             "sentence by sentence and sentences of one article can land on both sides (scores look better "
             "than they are); fill in source to group them")
         return frame, None
+    sources = frame["source"].nunique()
+    if sources < min_sources:
+        raise LabelFileError(
+            f"{labels}: cross-validation grouped by source needs sentences from at least two sources (nested "
+            f"evaluation: three), and these rows come from {sources}. Add sentences from other articles, or drop the "
+            "source column to split sentence by sentence.")
     return frame, list(frame["source"])
 
 
 @command
 def train(
-    labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
-    model: Path = typer.Option(DEFAULT_MODEL, "--model", help="Where to save the model directory."),
+    labels: Path = PathOption(DEFAULT_LABELS, "--labels", help="Label file (CSV with text,label[,source])."),
+    model: Path = PathOption(DEFAULT_MODEL, "--model", help="Where to save the model directory."),
     classes: str = typer.Option(",".join(LABELS), "--classes", help="The labels to learn, comma-separated."),
     seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for the folds and the classifier."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds for model selection."),
@@ -215,12 +259,14 @@ def train(
     drop_conflicts: bool = DropConflicts,
 ) -> None:
     """Validate the labels, choose hyper-parameters by grouped cross-validation, and save the model."""
+    from stance.artifacts import model_lock
     from stance.workflow import train_and_save
 
     chosen = parse_classes(classes)
-    frame, groups = _training_data(labels, chosen, drop_conflicts)
-    say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
-    meta = train_and_save(frame, groups, labels, model, chosen, seed, folds, jobs, progress=say)
+    with model_lock(model):  # first: a second train of this model, or one it cannot write, fails at once
+        frame, groups = _training_data(labels, chosen, drop_conflicts)
+        say(f"training on {len(frame)} rows from {labels}" + (" (folds grouped by source)" if groups else ""))
+        meta = train_and_save(frame, groups, labels, model, chosen, seed, folds, jobs, progress=say)
     cv = meta["cv"]
     say(f"saved {model}: cross-validated macro-F1 {cv['macro_f1_mean']:.3f} ± {cv['macro_f1_std']:.3f}, "
         f"chosen {meta['params']}, {meta['training_seconds']:.1f} s")
@@ -229,13 +275,13 @@ def train(
 @command
 def evaluate(
     model: Path = ModelOption,
-    test: Optional[Path] = typer.Option(None, "--test", help="Score the saved model on this labelled file."),
-    labels: Path = typer.Option(DEFAULT_LABELS, "--labels",
+    test: Optional[Path] = PathOption(None, "--test", help="Score the saved model on this labelled file."),
+    labels: Path = PathOption(DEFAULT_LABELS, "--labels",
                                 help="Without --test: estimate the training procedure by nested CV on this file."),
     folds: int = typer.Option(5, "--folds", min=2, help="Outer folds of the nested cross-validation."),
     by: Optional[str] = typer.Option(None, "--by", help="Also report per group of this column (origin, source...)."),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object on stdout instead of text."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a confusion-matrix and reliability PNG."),
+    plot: Optional[Path] = PathOption(None, "--plot", help="Write a confusion-matrix and reliability PNG."),
     seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for folds and the bootstrap."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels for cross-validation (default: the model's)."),
     jobs: int = typer.Option(2, "--jobs", min=1, help="Parallel fits during model selection."),
@@ -251,28 +297,30 @@ def evaluate(
         title = f"{model} on {test}"
     else:
         chosen = parse_classes(classes) if classes else _model_classes(model)
-        frame, groups = _training_data(labels, chosen, drop_conflicts)
+        frame, groups = _training_data(labels, chosen, drop_conflicts, min_sources=3)
+        if len(frame) < 2 * folds:
+            raise UsageError(f"--folds {folds}: {labels} has {len(frame)} rows, too few for {folds}-fold nested "
+                             f"cross-validation; give --folds {max(2, len(frame) // 2)} or fewer.")
         say(f"nested {folds}-fold cross-validation on {len(frame)} rows of {labels}: model selection inside each fold")
         report = evaluate_cross_validated(frame, groups, chosen, folds=folds, seed=seed, jobs=jobs, by=by, progress=say,
                                           errors=errors)
         title = f"nested cross-validation on {labels}"
-    if plot:
+    if plot:  # checked before the evaluation ran
         from stance.scoring import plot_report
 
-        plot_report(report, plot)  # checked (and its folder made) before the evaluation ran
-        say(f"plot written to {plot}")
+        _write_plot(plot, lambda handle: plot_report(report, handle))
     if json_out:
-        print(json.dumps(report, indent=2))
+        echo(json.dumps(report, indent=2))
         return
     from stance.scoring import format_errors, format_report
 
-    print(format_report(report, title))
+    echo(format_report(report, title))
     if "errors" in report:
-        print()
-        print(format_errors(report["errors"]))
+        echo()
+        echo(format_errors(report["errors"]))
     for group, sub in report.get("groups", {}).items():
-        print()
-        print(format_report(sub, f"{by} = {group}"))
+        echo()
+        echo(format_report(sub, f"{by} = {group}"))
 
 
 def _model_classes(model: Optional[Path]) -> tuple[str, ...]:
@@ -292,13 +340,13 @@ def predict(
     texts: Optional[list[str]] = typer.Argument(None, help="Sentences to classify."),
     file: Optional[str] = typer.Option(None, "--file", help="A .txt (one sentence a line), .csv, .jsonl or .parquet "
                                        "file; - for stdin. With --dask: Parquet files, a glob in quotes."),
-    article: Optional[list[Path]] = typer.Option(None, "--article", help="Whole articles: classify every sentence."),
+    article: Optional[list[Path]] = PathOption(None, "--article", help="Whole articles: classify every sentence."),
     model: Path = ModelOption,
     fmt: Optional[str] = typer.Option(None, "--format", show_default=False,
                                       help="table (for people), csv or jsonl (for programs), or parquet. Default: "
                                       "parquet for an --output ending in .parquet, else table."),
     text_column: str = typer.Option("text", "--text-column", help="The text column of a CSV or Parquet file."),
-    output: Optional[Path] = typer.Option(None, "--output", help="Write results here (complete or not at all)."),
+    output: Optional[Path] = PathOption(None, "--output", help="Write results here (complete or not at all)."),
     min_prob: float = typer.Option(0.0, "--min-prob", min=0.0, max=1.0, callback=_finite,
                                    help="Label a sentence 'uncertain' when its top probability is below this."),
     explain: int = typer.Option(0, "--explain", min=0, help="Add the K n-grams that weighed most for each label."),
@@ -316,7 +364,7 @@ def predict(
     if sources != 1:
         raise UsageError("give exactly one input: sentences as arguments, --file PATH (or -), or --article PATH.")
     from stance.bulk import label_file, resolve_format
-    from stance.inputs import Item
+    from stance.inputs import Item, check_encodable
     from stance.outputs import Writer, output_stream
     from stance.predict import classify
 
@@ -344,6 +392,7 @@ def predict(
     for i, text in enumerate(texts, start=1):
         if not text.strip():
             raise UsageError(f"argument {i}: empty sentence. Give the sentence text in quotes.")
+        check_encodable(text, f"argument {i}")
     items = [Item(text, f"argument {i}") for i, text in enumerate(texts, start=1)]
     if explain:
         columns.append("explanation")
@@ -409,7 +458,7 @@ def _predict_articles(compiled, articles: list[Path], columns, fmt, output, min_
     # The summary is for people: under a table it goes to stdout, beside CSV or JSON to stderr.
     text = "\n\n".join(summaries)
     if fmt == "table" and not output:
-        print("\n" + text)
+        echo("\n" + text)
     else:
         say(text)
 
@@ -443,51 +492,52 @@ def explain(
         raise UsageError("give sentences to explain, or --global for the model's strongest n-grams (not both).")
     if texts and not all(t.strip() for t in texts):
         raise UsageError("an empty sentence cannot be explained; give the sentence text in quotes.")
+    from stance.inputs import check_encodable
+
+    for i, text in enumerate(texts or [], start=1):
+        check_encodable(text, f"argument {i}")
     compiled = _load(model).compiled_
     if global_:
         strongest = global_explanation(compiled, top)
         if json_out:
-            print(json.dumps(strongest, indent=2, ensure_ascii=False))
+            echo(json.dumps(strongest, indent=2, ensure_ascii=False))
             return
         for label, ngrams in strongest.items():
-            print(f"{label}: " + ", ".join(f"{g['ngram']} {g['weight']:+.2f}" for g in ngrams))
+            echo(f"{label}: " + ", ".join(f"{g['ngram']} {g['weight']:+.2f}" for g in ngrams))
         return
     explanations = explain_texts(compiled, texts, top)
     if json_out:
-        print(json.dumps(explanations, indent=2, ensure_ascii=False))
+        echo(json.dumps(explanations, indent=2, ensure_ascii=False))
         return
     for e in explanations:
         label = e["label"]
-        print(f"{e['text']}\n  label {label}: decision {e['decision'][label]:+.3f} = intercept "
+        echo(f"{e['text']}\n  label {label}: decision {e['decision'][label]:+.3f} = intercept "
               f"{e['intercept'][label]:+.3f} + the n-gram shares below and the rest")
-        print("  toward:  " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["toward"]) or "-"))
-        print("  against: " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["against"]) or "-"))
+        echo("  toward:  " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["toward"]) or "-"))
+        echo("  against: " + (", ".join(f"{g['ngram']} {g['weight']:+.3f}" for g in e["against"]) or "-"))
 
 
 @command
 def suggest(
-    candidates: Path = typer.Argument(..., help="Unlabelled sentences: the CSV that `stance extract` writes."),
+    candidates: Path = PathArgument(..., help="Unlabelled sentences: the CSV that `stance extract` writes."),
     model: Path = ModelOption,
     n: int = typer.Option(50, "--n", min=1, help="How many sentences to suggest."),
     rare_share: float = typer.Option(0.3, "--rare-share", min=0.0, max=1.0, callback=_finite,
                                      help="Share of places kept for sentences the model thinks are a rarer stance."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write the label-ready CSV here instead of stdout."),
+    out: Optional[Path] = PathOption(None, "--out", help="Write the label-ready CSV here instead of stdout."),
     raw_csv: bool = typer.Option(False, "--raw-csv", help="Write CSV cells as they are, for programs; by default a "
                                  "cell starting with = + - @ gets a leading ' so spreadsheets show it as text."),
 ) -> None:
     """Rank unlabelled sentences by how much labelling them would teach the model."""
-    import csv
-
     from stance.labels import LABEL_COLUMNS
-    from stance.outputs import SafeCSV, output_stream
+    from stance.outputs import csv_writer, output_stream
     from stance.suggest import read_candidates, suggestions
 
     frame = read_candidates(candidates)
     compiled = _load(model)
     picked = suggestions(compiled, frame, n, rare_share)
     with output_stream(str(out) if out else None, [candidates, *_model_files(compiled)], "--out") as stream:
-        writer = SafeCSV(csv.DictWriter(stream, fieldnames=[*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"],
-                                        lineterminator="\n"), raw_csv)
+        writer = csv_writer(stream, [*LABEL_COLUMNS, "guess", "p_guess", "uncertainty"], raw_csv)
         writer.writeheader()
         writer.writerows(picked)
     guesses = ", ".join(f"{sum(r['guess'] == c for r in picked)} {c}" for c in compiled.classes_)
@@ -497,12 +547,12 @@ def suggest(
 
 @command
 def learning_curve(
-    labels: Path = typer.Option(DEFAULT_LABELS, "--labels", help="Label file."),
-    model: Optional[Path] = typer.Option(None, "--model", show_default=False,
+    labels: Path = PathOption(DEFAULT_LABELS, "--labels", help="Label file."),
+    model: Optional[Path] = PathOption(None, "--model", show_default=False,
                                          help="Take the hyper-parameters from this model (default: as for predict)."),
     folds: int = typer.Option(5, "--folds", min=2, help="Cross-validation folds."),
     seed: int = typer.Option(0, "--seed", **SEED_RANGE, help="Seed for folds and subsamples."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write the curve as a PNG."),
+    plot: Optional[Path] = PathOption(None, "--plot", help="Write the curve as a PNG."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     classes: Optional[str] = typer.Option(None, "--classes", help="Labels (default: the model's)."),
 ) -> None:
@@ -518,19 +568,20 @@ def learning_curve(
     points = compute(list(frame["text"]), list(frame["label"]), groups, chosen, config, n_folds=folds, seed=seed,
                      progress=say)
     if plot:
-        plot_curve(points, plot, f"learning curve: {labels}")
-        say(f"plot written to {plot}")
+        _write_plot(plot, lambda handle: plot_curve(points, handle, f"learning curve: {labels}"))
     if json_out:
-        print(json.dumps(points, indent=2))
+        echo(json.dumps(points, indent=2))
         return
-    print(f"{'rows':>6}  {'macro-F1':>8}  {'std':>6}")
+    echo(f"{'rows':>6}  {'macro-F1':>8}  {'std':>6}")
     for p in points:
-        print(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
+        echo(f"{p['rows']:6d}  {p['macro_f1_mean']:8.3f}  {p['macro_f1_std']:6.3f}")
 
 
 def _silence_stdout() -> None:
     import os
 
+    if sys.stdout is None:  # started with stdout closed: nothing buffered to fail
+        return
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

@@ -13,6 +13,10 @@ class LabelFileError(InputFileError):
     """A label file is missing, malformed, or fails validation."""
 
 
+class OutputError(StanceError):
+    """Standard output or an output file cannot be written (a full disk, a closed stream)."""
+
+
 class ModelError(StanceError):
     """A model directory is missing, incomplete, corrupt or from an incompatible version."""
 

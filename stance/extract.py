@@ -11,11 +11,13 @@ Every sentence returned is a substring of the article: nothing is added or rewri
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from stance.errors import InputFileError
 from stance.inputs import read_text
 
 # Lines that are page furniture however long they are: these phrases only occur in site chrome.
@@ -206,7 +208,13 @@ def read_article(path: Path) -> str:
 
 def extract_article(path: Path, segmenter: str = "syntok") -> list[Sentence]:
     """Read one article file and return its sentences, each tagged with the file name."""
-    text = read_article(path)
     source = Path(path).name
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:  # its undecodable bytes reach Python as lone surrogates
+        shown = os.fsencode(str(path)).decode("utf-8", "backslashreplace")
+        raise InputFileError(f"{shown}: the file name is not valid UTF-8, and it would go into the source column. "
+                             "Rename the file.") from None
+    text = read_article(path)
     statements = extract_statements(text, segmenter)
     return [Sentence(s, source, i, who) for i, (s, who) in enumerate(statements, start=1)]

@@ -27,6 +27,22 @@ class Item:
     where: str
 
 
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte-order marks of UTF-16 (and of UTF-32 little-endian)
+LOOKS_LIKE_UTF16 = "looks like UTF-16 (NUL bytes between the characters). Save the file as UTF-8."
+
+
+def check_encodable(text: str, where: str) -> str:
+    """`text`, if it can be written as UTF-8. Python hands undecodable bytes of arguments and
+    file names over as lone surrogates, and JSON can spell one ("\\ud800"): none is a character,
+    and writing one out would fail."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise InputFileError(f"{where}: not valid UTF-8 ({ascii(text[err.start])} at character {err.start + 1} is "
+                             "not a character). Give the text in UTF-8.") from None
+    return text
+
+
 def open_binary(path: Path, error: type[InputFileError] = InputFileError, missing_hint: str = "Check the path."):
     """Open a file for reading bytes; raise `error` naming the file when it cannot be."""
     try:
@@ -54,8 +70,8 @@ def read_bytes_and_text(path: Path, error: type[InputFileError] = InputFileError
             raw = handle.read()
         except OSError as err:
             raise error(f"{path}: cannot be read ({err.strerror}).") from None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(raw) >= 4 and raw.count(b"\x00") >= len(raw) // 4):
-        raise error(f"{path} line 1: looks like UTF-16 (NUL bytes between the characters). Save the file as UTF-8.")
+    if raw[:2] in UTF16_MARKS or (len(raw) >= 4 and raw.count(b"\x00") >= len(raw) // 4):
+        raise error(f"{path} line 1: {LOOKS_LIKE_UTF16}")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -89,7 +105,7 @@ def _check_text(text, where: str) -> str:
         raise InputFileError(f"{where}: text is {type(text).__name__}, not a string.")
     if not text.strip():
         raise InputFileError(f"{where}: empty sentence. Remove the row or give it text.")
-    return text
+    return check_encodable(text, where)
 
 
 def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
@@ -101,6 +117,9 @@ def _lines(handle, name: str) -> Iterator[tuple[int, str]]:
 def _decode(numbered, name: str) -> Iterator[tuple[int, str]]:
     """(line number, bytes) pairs decoded as UTF-8, the error naming its line."""
     for number, raw in numbered:
+        # UTF-16 splits into "lines" that decode as UTF-8 with a NUL between the characters
+        if (number == 1 and raw[:2] in UTF16_MARKS) or b"\x00" in raw:
+            raise InputFileError(f"{name} line {number}: {LOOKS_LIKE_UTF16}")
         try:
             line = raw.decode("utf-8")
         except UnicodeDecodeError:

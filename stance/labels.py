@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,9 @@ def read_rows_hashed(path: Path) -> tuple[list[str], list[tuple[int, dict[str, s
     path = Path(path)
     raw, text = read_bytes_and_text(path, LabelFileError, "Check the path, or create it with `stance extract`.",
                                     "It needs a header with the columns text,label.")
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    # The csv module's own line splitting (newline=""): str.splitlines also breaks at U+2028, \x85
+    # and the like, which a CSV cell may hold unquoted.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
     try:
         header = [name.strip() for name in next(reader)]

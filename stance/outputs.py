@@ -13,7 +13,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from stance.errors import InputFileError, UsageError
+from stance.errors import InputFileError, OutputError, UsageError
 
 FORMATS = ("table", "csv", "jsonl", "parquet")
 TEXT_FORMATS = FORMATS[:3]  # what `Writer` writes; Parquet is stance.parquet's
@@ -32,6 +32,28 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+class _UnixRows:
+    """Where stance's CSV writers write: they end each row with "\r\n", so that the csv module
+    quotes a cell holding "\r" (with "\n" alone it leaves it bare, and the row then splits in two
+    for every reader); this turns each row's ending back into "\n". The csv module writes one
+    whole row per call, so the last two characters are always the row's own ending."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, row: str):
+        return self.stream.write(row[:-2] + "\n" if row.endswith("\r\n") else row)
+
+
+def csv_writer(stream, fieldnames=None, raw: bool = False, **options) -> SafeCSV:
+    """The CSV writer of every stance output: rows end with "\n", a cell holding a line break is
+    quoted, and cells are neutralised unless `raw`. With `fieldnames`, rows are dicts."""
+    target = _UnixRows(stream)
+    if fieldnames is None:
+        return SafeCSV(csv.writer(target, lineterminator="\r\n", **options), raw)
+    return SafeCSV(csv.DictWriter(target, fieldnames=fieldnames, lineterminator="\r\n", **options), raw)
 
 
 class SafeCSV:
@@ -70,8 +92,7 @@ class Writer:
         if check_format(fmt) not in TEXT_FORMATS:
             raise UsageError(f"--format {fmt}: not a text format; stance.parquet writes Parquet.")
         self.stream, self.fmt, self.columns, self.flush, self.raw_csv = stream, fmt, columns, flush, raw_csv
-        self._csv = SafeCSV(csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n"),
-                            raw_csv) if fmt == "csv" else None
+        self._csv = csv_writer(stream, columns, raw_csv, extrasaction="ignore") if fmt == "csv" else None
         self._started = False
         self._widths: dict[str, int] | None = None
 
@@ -179,53 +200,123 @@ def _stdout_identity() -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
+class Guarded:
+    """A stream whose write errors (a full disk, a standard output that is closed or /dev/full)
+    are an OutputError naming the destination, reported in one line. BrokenPipeError passes
+    through: the reader left, which is not an error (stance.cli)."""
+
+    def __init__(self, stream, name: str):
+        self.stream, self.name = stream, name
+
+    def _failed(self, err: OSError) -> OutputError:
+        return OutputError(f"{self.name}: cannot be written ({err.strerror or err}).")
+
+    def write(self, data):
+        if self.stream is None:  # Python's sys.stdout when the program started with it closed
+            raise OutputError(f"{self.name} is closed; redirect it (> file) or give --output FILE.")
+        try:
+            return self.stream.write(data)
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise self._failed(err) from None
+
+    def flush(self) -> None:
+        if self.stream is None:
+            return
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise self._failed(err) from None
+
+
+def standard_output(binary: bool = False) -> Guarded:
+    """sys.stdout (its buffer, for bytes) behind a Guarded."""
+    stream = sys.stdout
+    if binary and stream is not None:
+        stream = stream.buffer
+    return Guarded(stream, "standard output")
+
+
+def missing_folders(path: Path) -> tuple[Path, list[Path]]:
+    """The deepest existing ancestor of `path`, and the folders below it that are missing (deepest
+    first). OSError when an ancestor cannot be looked at (a folder this user may not enter, a
+    file): never a folder that exists counted as missing, which would then be removed."""
+    missing = []
+    parent = path.parent
+    while True:
+        try:
+            os.lstat(parent)
+            return parent, missing
+        except FileNotFoundError:
+            missing.append(parent)
+            parent = parent.parent
+
+
+def check_output(path, inputs=(), option: str = "--output") -> os.stat_result | None:
+    """Refuse, before any work, an output path that cannot or must not be written: a directory,
+    a device, fifo or socket (a rename would replace it; this process's own standard output is
+    the exception, see output_stream), a folder that cannot be made or written into, and the
+    same file as one of `inputs` (by inode: a link or another spelling is caught too). Returns
+    the stat of the file that will be replaced, or None for a new one."""
+    name = Path(path)
+    try:
+        st = os.stat(path)  # through links, /proc/self/fd/N included, to what they name
+    except FileNotFoundError:
+        st = None
+    except OSError as err:
+        raise InputFileError(f"{name}: cannot be written ({err.strerror}).") from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InputFileError(f"{name}: is a directory; give a file name for {option}.")
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        if (st.st_dev, st.st_ino) == _stdout_identity():
+            return st
+        raise InputFileError(f"{name}: not a regular file (a device, fifo or socket); give a file name for "
+                             f"{option}, or - for standard output.")
+    for source in inputs if st is not None else ():
+        if source is not None and str(source) != "-" and _identity(source) == (st.st_dev, st.st_ino):
+            raise InputFileError(f"{name}: is also an input of this run ({source}); writing {option} there "
+                                 "would destroy it. Give another file name.")
+    try:
+        folder, _ = missing_folders(Path(os.path.realpath(path)))
+    except OSError as err:
+        raise InputFileError(f"{name}: cannot be written ({err.strerror}).") from None
+    if not folder.is_dir():
+        raise InputFileError(f"{name}: cannot be written ({folder} is not a directory).")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputFileError(f"{name}: cannot be written (Permission denied in {folder}).")
+    return st
+
+
 @contextmanager
 def output_stream(path: str | None, inputs=(), option: str = "--output", binary: bool = False):
     """Standard output, or a file that appears only once it is complete: written to a temporary
     file beside it and renamed, so a failure never leaves a half-written or clobbered output.
 
-    `-`, `/dev/stdout` and anything that is this process's standard output are written as a
-    stream, never by rename. Refused, before anything is written: a directory, any other
-    non-regular file (a device, fifo or socket, which a rename would replace by a regular file),
-    and the same file as one of `inputs` (by inode: a link or another spelling is caught too). The
-    new file keeps the mode of the file it replaces (or the umask's, for a new one); directories
-    created for it are removed again if the run fails or is stopped (SIGTERM and SIGHUP end the
-    run through SystemExit, see stance.cli.main). With `binary`, the stream takes bytes."""
-    stdout = sys.stdout.buffer if binary else sys.stdout
+    `-`, `/dev/stdout` and anything that is this process's standard output (/proc/self/fd/1 of
+    a pipe) are written as a stream, never by rename. Refused before anything is written: see
+    check_output. The new file keeps the mode of the file it replaces (or the umask's, for a new
+    one), and its owner where this process may set it (root); directories created for it are
+    removed again if the run fails or is stopped (SIGTERM and SIGHUP end the run through
+    SystemExit, see stance.cli.main). Write errors are an OutputError (see Guarded)."""
     if path is None or str(path) in ("-", "/dev/stdout"):
-        yield stdout
+        yield standard_output(binary)
         return
-    target = Path(os.path.realpath(path))  # through a symlink to the file it names
+    st = check_output(path, inputs, option)
+    if st is not None and not stat.S_ISREG(st.st_mode):  # this process's standard output, by another name
+        yield standard_output(binary)
+        return
     name = Path(path)
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as err:
-        raise InputFileError(f"{name}: cannot be written ({err.strerror}).") from None
+    target = Path(os.path.realpath(path))  # through a symlink to the file it names
     if st is not None:
-        if stat.S_ISDIR(st.st_mode):
-            raise InputFileError(f"{name}: is a directory; give a file name for {option}.")
-        if not stat.S_ISREG(st.st_mode):
-            if (st.st_dev, st.st_ino) == _stdout_identity():
-                yield stdout
-                return
-            raise InputFileError(f"{name}: not a regular file (a device, fifo or socket); give a file name for "
-                                 f"{option}, or - for standard output.")
-        for source in inputs:
-            if source is not None and str(source) != "-" and _identity(source) == (st.st_dev, st.st_ino):
-                raise InputFileError(f"{name}: is also an input of this run ({source}); writing {option} there "
-                                     "would destroy it. Give another file name.")
         mode = stat.S_IMODE(st.st_mode)
     else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    created = []
-    parent = target.parent
-    while not parent.exists():
-        created.append(parent)
-        parent = parent.parent
+    _, created = missing_folders(target)
     staging = None
     try:
         try:
@@ -233,10 +324,15 @@ def output_stream(path: str | None, inputs=(), option: str = "--output", binary:
                 directory.mkdir()
             fd, staging = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             os.fchmod(fd, mode)
+            if st is not None and os.geteuid() == 0:
+                os.fchown(fd, st.st_uid, st.st_gid)
         except OSError as err:
             raise InputFileError(f"{name}: cannot be written ({err.strerror or err}).") from None
-        with (os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")) as handle:
-            yield handle
+        handle = os.fdopen(fd, "wb") if binary else os.fdopen(fd, "w", encoding="utf-8", newline="")
+        with handle:
+            stream = Guarded(handle, str(name))
+            yield stream
+            stream.flush()
         os.replace(staging, target)
         staging = None
     except BaseException:

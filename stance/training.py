@@ -7,6 +7,7 @@ names, and letting them leak across a split inflates every score.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -123,6 +124,9 @@ def search(texts, labels, groups, classes, *, seed=0, n_folds=DEFAULT_FOLDS, gri
     tasks = [(group, f) for group in by_vectorizer.values() for f in range(len(folds))]
     scores: dict[ModelConfig, list[float]] = {}
     decisions: dict[ModelConfig, np.ndarray] = {}
+    # More workers than cores or tasks only cost memory: each is a Python process (--jobs 1000
+    # would start a thousand).
+    n_jobs = max(1, min(n_jobs, len(tasks), os.cpu_count() or 1))
     jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_fold_scores)(texts, labels, folds, group, f, classes, scorer) for group, f in tasks
     )

@@ -192,6 +192,11 @@ class CompiledModel:
             return ModelError(f"{name}: {problem}, not what metadata.json describes. Retrain the model.")
 
         with np.load(source, allow_pickle=False) as arrays:
+            described = {"intercept"} | {f"{kind}_{b}" for b in range(len(settings["blocks"]))
+                                         for kind in ("vocabulary", "idf", "coef")}
+            extra = sorted(set(arrays.files) - described)
+            if extra:  # a block that metadata.json no longer lists would be left out silently
+                raise damaged(f"arrays {', '.join(extra)} that no block of metadata.json reads")
             blocks = []
             for b, block in enumerate(settings["blocks"]):
                 try:
