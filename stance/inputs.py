@@ -239,8 +239,11 @@ class Lines:
 
     def texts(self) -> list[str]:
         if LINE_FORMATS[self.suffix] is _txt_items:
-            try:  # the whole chunk at once; line by line only to name a line that is not UTF-8
-                lines = b"".join(self.lines).decode("utf-8").split("\n")
+            joined = b"".join(self.lines)
+            try:  # the whole chunk at once; line by line only to name a line that is not UTF-8 (or UTF-16)
+                if b"\x00" in joined or (self.first == 1 and joined[:2] in UTF16_MARKS):
+                    raise UnicodeDecodeError("utf-8", joined, 0, 1, "NUL")
+                lines = joined.decode("utf-8").split("\n")
             except UnicodeDecodeError:
                 pass
             else:

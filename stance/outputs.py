@@ -208,6 +208,9 @@ class Guarded:
     def __init__(self, stream, name: str):
         self.stream, self.name = stream, name
 
+    def __getattr__(self, name):  # the rest of the file's interface (closed, tell, ... for pyarrow)
+        return getattr(self.stream, name)
+
     def _failed(self, err: OSError) -> OutputError:
         return OutputError(f"{self.name}: cannot be written ({err.strerror or err}).")
 
@@ -222,7 +225,7 @@ class Guarded:
             raise self._failed(err) from None
 
     def flush(self) -> None:
-        if self.stream is None:
+        if self.stream is None or getattr(self.stream, "closed", False):  # a Parquet writer closes its sink
             return
         try:
             self.stream.flush()
