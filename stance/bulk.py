@@ -98,8 +98,9 @@ def label_file(model, path: str, output, inputs, fmt: str, text_column: str = "t
             writer = ParquetOutput(stream, model.classes_, bool(explain), carried)
         else:
             writer = Writer(stream, fmt, columns, flush=streaming, raw_csv=raw_csv)
+        labelled = _labelled(model, task, chunks, jobs)
         try:
-            for result, batch in _labelled(model, task, chunks, jobs):
+            for result, batch in labelled:
                 if isinstance(result, str):
                     writer.write_rendered(result)
                 elif fmt == "parquet":
@@ -109,6 +110,8 @@ def label_file(model, path: str, output, inputs, fmt: str, text_column: str = "t
         except BaseException:
             getattr(writer, "abandon", lambda: None)()
             raise
+        finally:
+            labelled.close()  # stops the workers now, not when the generator is collected
         writer.finish()
 
 

@@ -420,8 +420,11 @@ def _predict_dask(address: str, pattern, output, model, fmt, text_column: str, m
 
     written = predict_files(address, pattern, output, model=model, text=text_column, min_prob=min_prob,
                             explain=explain, progress=say)
-    say(f"{written['rows']:,} rows from {written['inputs']} files labelled into {output} "
-        f"({written['files']} files) on {written['cluster']}")
+    def files(n: int) -> str:
+        return f"{n} file" + ("" if n == 1 else "s")
+
+    say(f"{written['rows']:,} rows from {files(written['inputs'])} labelled into {output} "
+        f"({files(written['files'])}) on {written['cluster']}")
 
 
 def _add_explanations(compiled, rows: list[dict], top: int) -> None:

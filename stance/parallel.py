@@ -15,14 +15,13 @@ it holds (pyarrow's thread pools), which can deadlock a child.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 from stance.errors import StanceError
 
 # Imported once by the fork server, so each worker forked from it starts with them loaded.
 PRELOAD = [__name__, "stance.bulk", "stance.api", "stance.artifacts", "stance.compiled", "stance.outputs"]
-_WORK: Callable | None = None  # in a worker: what each chunk goes through
 
 
 def available_cores() -> int:
@@ -33,19 +32,64 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _start_worker(make_work: Callable, arguments: tuple) -> None:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _watch(main: int) -> None:
+    """In a worker: end it when the main process is gone without stopping it (SIGKILL, say),
+    whatever the worker is doing; a read of a chunk that the main process was killed half way
+    through writing would otherwise wait for ever. (The main process's pid, not multiprocessing's
+    parent sentinel: a fork server's children keep each other's sentinels open.)"""
+    import time
+
+    while _alive(main):
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _serve(make_work: Callable, arguments: tuple, tasks, results, main: int) -> None:
+    """A worker: set up its work once, then answer (number, chunk) tasks with (number, ok,
+    result or exception) until it is sent None."""
     import signal
+    import traceback
 
-    global _WORK
-    # Ctrl-C reaches the whole process group; the main process stops the workers itself, so a
-    # worker ignores it rather than printing a traceback of its own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _WORK = make_work(*arguments)
+    try:
+        work, failure = make_work(*arguments), None
+    except Exception as err:  # reported with the first chunk, as that chunk's error
+        work, failure = None, _portable(err, traceback.format_exc())
+    import threading
+
+    threading.Thread(target=_watch, args=(main,), daemon=True).start()
+    while True:
+        task = tasks.get()
+        if task is None:
+            return
+        number, chunk = task
+        if failure is not None:
+            results.put((number, False, failure))
+            continue
+        try:
+            results.put((number, True, work(chunk)))
+        except Exception as err:
+            results.put((number, False, _portable(err, traceback.format_exc())))
 
 
-def _run(chunk):
-    return _WORK(chunk)
+class WorkerError(Exception):
+    """A bug met in a worker process: its traceback, to be raised in the main process."""
+
+
+def _portable(err: Exception, trace: str) -> Exception:
+    """The exception to send back: a StanceError as it is (its message is the one-line error),
+    anything else as a WorkerError carrying the worker's traceback."""
+    return err if isinstance(err, StanceError) else WorkerError(trace)
 
 
 class WorkerFailed(StanceError):
@@ -57,39 +101,106 @@ def ordered_map(make_work: Callable, arguments: tuple, chunks: Iterable[tuple], 
     worker processes (each calls `make_work` once, when it starts) and yielded in input order;
     `kept` stays in this process."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
+    import signal
 
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
-    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(make_work, arguments))
-    pending: deque = deque()
+    tasks, results = context.Queue(), context.Queue()
+    # Ctrl-C reaches the whole process group, workers included; this process stops them itself.
+    # SIGINT stays blocked in the workers (and the fork server) from their first instruction on,
+    # since a blocked signal mask is inherited through fork and exec.
+    workers: list = []
     try:
-        for chunk, kept in chunks:
-            pending.append((pool.submit(_run, chunk), kept))
-            if len(pending) >= 2 * jobs:
-                future, kept = pending.popleft()
-                yield future.result(), kept
-        while pending:
-            future, kept = pending.popleft()
-            yield future.result(), kept
-        pool.shutdown(wait=True)
-    except BrokenProcessPool:
-        raise WorkerFailed("a worker process ended without an answer (killed, or out of memory?); run again with "
-                           "--jobs 1 to label in one process.") from None
+        with _signals_deferred():  # a worker half started could not be stopped
+            previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                for _ in range(jobs):
+                    worker = context.Process(target=_serve, args=(make_work, arguments, tasks, results, os.getpid()),
+                                             daemon=True)
+                    worker.start()
+                    workers.append(worker)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        yield from _in_order(workers, tasks, results, chunks, jobs)
     finally:
-        stop(pool)
+        stop(workers, (tasks, results))
 
 
-def stop(pool) -> None:
-    """Terminate the pool's workers now (whatever they are doing) and wait until they are gone."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5)
+@contextmanager
+def _signals_deferred():
+    """SIGINT and SIGTERM that arrive inside the block take effect at its end, as they would have
+    (KeyboardInterrupt, stance.cli's SystemExit), not half way through starting a process."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread has handlers
+        yield
+        return
+    arrived: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: arrived.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if arrived:
+        handler = previous[arrived[0]]
+        if callable(handler):
+            handler(arrived[0], None)
+        elif handler == signal.SIG_DFL:
+            os.kill(os.getpid(), arrived[0])
+
+
+def _in_order(workers, tasks, results, chunks: Iterable[tuple], jobs: int) -> Iterator[tuple]:
+    import queue
+
+    answers: dict[int, tuple] = {}
+    kept: dict[int, object] = {}
+
+    def answer(number: int) -> tuple:
+        while number not in answers:
+            try:
+                got, ok, value = results.get(timeout=0.5)
+            except queue.Empty:
+                if not all(worker.is_alive() for worker in workers):
+                    raise WorkerFailed("a worker process ended without an answer (killed, or out of memory?); run "
+                                       "again with --jobs 1 to label in one process.") from None
+                continue
+            answers[got] = (ok, value)
+        ok, value = answers.pop(number)
+        if not ok:
+            raise value
+        return value, kept.pop(number)
+
+    sent = done = 0
+    for chunk, keep in chunks:
+        tasks.put((sent, chunk))
+        kept[sent] = keep
+        sent += 1
+        while sent - done >= 2 * jobs:
+            yield answer(done)
+            done += 1
+    while done < sent:
+        yield answer(done)
+        done += 1
+    for _ in workers:
+        tasks.put(None)
+    for worker in workers:
+        worker.join(timeout=30)
+
+
+def stop(workers, queues=()) -> None:
+    """Terminate the workers now (whatever they are doing), wait until they are gone, and let
+    this process exit without flushing what the queues still hold for them."""
+    for worker in workers:
+        if worker.is_alive():
+            worker.terminate()
+    for worker in workers:
+        worker.join(timeout=5)
+        if worker.is_alive():
+            worker.kill()
+            worker.join(timeout=5)
+    for channel in queues:
+        channel.cancel_join_thread()
+        channel.close()

@@ -1,7 +1,8 @@
 """Parquet in and out, with pyarrow (the `parquet` extra): an archive is read one record batch at
 a time and written one row group at a time, so memory stays flat however large the file is.
 
-Reading keeps the input's own columns beside each batch of texts; writing adds `label` and one
+Reading keeps the input's own columns beside each batch of texts (in this process, while
+workers label the texts); writing adds `label` and one
 `p_<class>` column per class (and `explanation` with --explain) to them. A null, non-string or
 empty text stops the run with one line naming the file and the row (rows count from 1).
 """
@@ -9,10 +10,10 @@ empty text stops the run with one line naming the file and the row (rows count f
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from stance.errors import InputFileError, UsageError
+from stance.inputs import Texts
 
 ROW_GROUP_ROWS = 50_000  # rows gathered into one row group of an output file
 
@@ -29,20 +30,6 @@ def pyarrow():
 
 def is_parquet(path) -> bool:
     return path is not None and str(path) != "-" and Path(str(path)).suffix.lower() in (".parquet", ".parq", ".pq")
-
-
-@dataclass(frozen=True)
-class Column:
-    """The text column of one record batch of a Parquet file, rows `first` on: a chunk that can
-    be sent to another process and checked there (`texts`), naming the same rows."""
-
-    name: str
-    first: int
-    values: object  # a pyarrow Array
-    column: str
-
-    def texts(self) -> list[str]:
-        return check_texts(self.values, self.name, self.first)
 
 
 def check_texts(values, name: str, first: int) -> list[str]:
@@ -89,18 +76,24 @@ class ParquetInput:
                                  "Name the text column with --text-column.")
         self.rows = self.file.metadata.num_rows
 
-    def batches(self, rows: int = 5000) -> Iterator[tuple[Column, object]]:
-        """(the text column as a `Column` chunk, the whole record batch) for each batch of `rows`."""
+    def batches(self, rows: int = 5000) -> Iterator[tuple[Texts, object]]:
+        """(the texts, checked, as a `stance.inputs.Texts` chunk; the whole record batch) for each
+        batch of `rows`. The texts go to workers as Python strings, so that workers never import
+        pyarrow (a fork server that had would hold its threads)."""
         pa = pyarrow()
         first = 1
-        try:
-            for batch in self.file.iter_batches(batch_size=rows):
-                if not batch.num_rows:
-                    continue
-                yield Column(self.path, first, batch.column(self.text_column), self.text_column), batch
+        batches = self.file.iter_batches(batch_size=rows)
+        while True:
+            try:
+                batch = next(batches, None)
+            except (pa.ArrowException, OSError) as err:
+                raise InputFileError(f"{self.path} row {first}: cannot be read ({' '.join(str(err).split())}).") \
+                    from None
+            if batch is None:
+                return
+            if batch.num_rows:
+                yield Texts(check_texts(batch.column(self.text_column), self.path, first)), batch
                 first += batch.num_rows
-        except (pa.ArrowException, OSError) as err:
-            raise InputFileError(f"{self.path} row {first}: cannot be read ({' '.join(str(err).split())}).") from None
 
 
 class ParquetOutput:

@@ -280,7 +280,7 @@ def test_jobs_option_conflicts(invoke, model_dir, args, fragment):
 STANCE = [sys.executable, "-m", "stance"]
 
 
-def _descendants(pid: int) -> set[int]:
+def _parents() -> dict[int, int]:
     parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -289,6 +289,11 @@ def _descendants(pid: int) -> set[int]:
             except OSError:
                 continue
             parents[int(entry)] = int(fields[1])
+    return parents
+
+
+def _descendants(pid: int) -> set[int]:
+    parents = _parents()
     found, frontier = set(), {pid}
     while frontier:
         frontier = {child for child, parent in parents.items() if parent in frontier} - found
@@ -313,20 +318,24 @@ def _start_labelling(model_dir: Path, tmp_path: Path):
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 60
     workers: set[int] = set()
-    while time.monotonic() < deadline and len(workers) < 3:  # the fork server and two workers
+    while time.monotonic() < deadline and len(workers) < 4:  # resource tracker, fork server, two workers
         time.sleep(0.2)
         workers = _descendants(process.pid)
         assert process.poll() is None, process.stderr.read()
-    assert len(workers) >= 3, workers
+    assert len(workers) >= 4, workers
     time.sleep(1.0)  # labelling under way
     return process, workers
 
 
-@pytest.mark.parametrize("how, status", [("SIGTERM", 128 + signal.SIGTERM), ("Ctrl-C", 130)])
+@pytest.mark.parametrize("how, status", [("SIGTERM", 128 + signal.SIGTERM), ("Ctrl-C", 130),
+                                         ("SIGKILL", -signal.SIGKILL)])
 def test_stopping_a_run_stops_its_workers(model_dir, tmp_path, how, status):
+    """SIGTERM and Ctrl-C: the main process stops its workers; SIGKILL: they notice it is gone."""
     process, workers = _start_labelling(model_dir, tmp_path)
     if how == "SIGTERM":
         process.send_signal(signal.SIGTERM)
+    elif how == "SIGKILL":
+        process.kill()
     else:  # a terminal sends SIGINT to the whole foreground process group
         os.killpg(process.pid, signal.SIGINT)
     try:
@@ -340,13 +349,14 @@ def test_stopping_a_run_stops_its_workers(model_dir, tmp_path, how, status):
     while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
         time.sleep(0.1)
     assert not [pid for pid in workers if _alive(pid)], "worker processes left behind"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "models"]  # no output, staged or not
+    if how != "SIGKILL":  # (a killed process cannot remove its staged output)
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "models"]  # no output, staged or not
 
 
 def test_a_worker_that_dies_ends_the_run_with_one_line(model_dir, tmp_path):
     process, workers = _start_labelling(model_dir, tmp_path)
-    server = min(workers)  # the fork server starts first; the workers are its children
-    victim = next(pid for pid in sorted(workers) if pid != server)
+    parents = _parents()
+    victim = next(pid for pid in sorted(workers) if parents.get(pid) not in (None, process.pid))  # the server's child
     os.kill(victim, signal.SIGKILL)
     try:
         process.wait(timeout=30)
