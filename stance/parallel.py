@@ -103,8 +103,15 @@ def ordered_map(make_work: Callable, arguments: tuple, chunks: Iterable[tuple], 
     import multiprocessing
     import signal
 
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    import tempfile
+
+    # The fork server listens on a Unix socket under the temporary folder, whose path may hold
+    # at most 107 bytes; under a deeper $TMPDIR, workers are spawned instead (slower to start).
+    if len(os.fsencode(tempfile.gettempdir())) > 60:
+        context = multiprocessing.get_context("spawn")
+    else:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
     tasks, results = context.Queue(), context.Queue()
     # Ctrl-C reaches the whole process group, workers included; this process stops them itself.
     # SIGINT stays blocked in the workers (and the fork server) from their first instruction on,
