@@ -33,13 +33,48 @@ def test_the_readme_shows_examples_with_output():
     assert len(readme_examples()) >= 3
 
 
+SERVER = "localhost:8000"  # where the README's curl examples talk to `stance serve`
+
+
+@pytest.fixture(scope="module")
+def server():
+    """`stance serve` on the shipped model and a free port, for the README's curl examples."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.test_serve import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "STANCE_MODEL"}
+    process = subprocess.Popen([sys.executable, "-m", "stance", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise
+            time.sleep(0.1)
+    yield f"localhost:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+
+
 @pytest.mark.parametrize("commands, shown", readme_examples(), ids=lambda v: v.splitlines()[0][:50])
-def test_every_readme_example_prints_what_the_readme_shows(commands, shown):
+def test_every_readme_example_prints_what_the_readme_shows(commands, shown, request):
     import os
     import subprocess
 
     import sys
 
+    if SERVER in commands:
+        commands = commands.replace(SERVER, request.getfixturevalue("server"))
     env = {k: v for k, v in os.environ.items() if k != "STANCE_MODEL"}
     env["PATH"] = f"{os.path.dirname(sys.executable)}:{env.get('PATH', '')}"  # this environment's stance
     printed = subprocess.run(["bash", "-e", "-c", commands], cwd=ROOT, env=env, capture_output=True, text=True,
