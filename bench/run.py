@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tables import markdown  # bench/, on the path of a bench script
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # MiniLM comes from its package, never from a hub
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -398,14 +400,6 @@ def machine() -> dict:
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor())
     return {"cpu": cpu, "cores": os.cpu_count(), "platform": platform.platform(), "versions": versions}
-
-
-def markdown(table: list[dict]) -> str:
-    columns = list(dict.fromkeys(k for row in table for k in row))
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in table:
-        lines.append("| " + " | ".join("" if row.get(c) is None else str(row.get(c)) for c in columns) + " |")
-    return "\n".join(lines)
 
 
 SECTIONS = ("tweeteval", "own", "frozen", "gwsd", "speed")

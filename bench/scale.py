@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from tables import markdown  # bench/, on the path of a bench script
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SENTENCE = "The sheriff said his deputies would keep honoring ICE detainers."
@@ -150,14 +152,6 @@ def main() -> None:
     print(f"per-core rate (Parquet to Parquet, --jobs 1): {per_core:,.0f} sentences/s; two cores reach "
           f"{efficiency:.0%} of twice that")
     print(markdown(sizing))
-
-
-def markdown(table: list[dict]) -> str:
-    columns = list(dict.fromkeys(k for row in table for k in row))
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in table:
-        lines.append("| " + " | ".join("" if row.get(c) is None else str(row.get(c)) for c in columns) + " |")
-    return "\n".join(lines)
 
 
 if __name__ == "__main__":
