@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from stance.errors import InputFileError, UsageError
-from stance.inputs import Texts
+from stance.inputs import Texts, open_binary
 
 ROW_GROUP_ROWS = 50_000  # rows gathered into one row group of an output file
 
@@ -60,15 +60,11 @@ class ParquetInput:
     def __init__(self, path: str, text_column: str = "text"):
         pa = pyarrow()
         self.path, self.text_column = path, text_column
+        handle = open_binary(Path(path))  # missing, a directory, unreadable: stance.inputs' messages
         try:
-            self.file = pa.parquet.ParquetFile(path)
-        except FileNotFoundError:
-            raise InputFileError(f"{path}: no such file. Check the path.") from None
-        except IsADirectoryError:
-            raise InputFileError(f"{path}: is a directory, not a file.") from None
-        except OSError as err:
-            raise InputFileError(f"{path}: cannot be read ({err.strerror or err}).") from None
-        except (pa.ArrowException, ValueError) as err:
+            self.file = pa.parquet.ParquetFile(handle)
+        except (pa.ArrowException, ValueError, OSError) as err:  # it opened, so its bytes are the problem
+            handle.close()
             raise InputFileError(f"{path}: not a Parquet file ({' '.join(str(err).split())}).") from None
         self.schema = self.file.schema_arrow
         if text_column not in self.schema.names:
