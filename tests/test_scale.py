@@ -312,7 +312,8 @@ def _alive(pid: int) -> bool:
 def _start_labelling(model_dir: Path, tmp_path: Path):
     """A real `stance predict --jobs 2` on a file long enough to be stopped half way, and its workers."""
     source = tmp_path / "big.txt"
-    source.write_text("\n".join(many(300_000)) + "\n", encoding="utf-8")
+    # long enough that a loaded machine cannot finish it between finding the workers and the signal
+    source.write_text("\n".join(many(1_500_000)) + "\n", encoding="utf-8")
     process = subprocess.Popen([*STANCE, "predict", "--file", str(source), "--model", str(model_dir), "--format",
                                 "csv", "--output", str(tmp_path / "out.csv"), "--jobs", "2"], cwd=tmp_path,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
