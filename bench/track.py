@@ -2,7 +2,7 @@
 
     python bench/track.py [--runs 1000:1095 10000:1095 10000:0] [--keep DIR]
 
-The articles are the project's written articles (76 today) (data/articles, dates from their manifest)
+The articles are the project's written articles (data/articles: 76 today, dates from their manifest)
 replicated to each size, each copy's date moved by a seeded random number of days (up to the
 run's jitter either way: three years by default, so positions fall on many dates; 0 keeps the
 manifest's dates). Each run is its own `stance track` process (JSONL in, CSV and --evidence
