@@ -33,6 +33,7 @@ from starlette.routing import Route
 from stance import __version__
 from stance.errors import RequestError, UsageError
 from stance.extract import extract_statements
+from stance.inputs import check_encodable
 from stance.predict import Item, classify, summarise_article
 
 ENDPOINTS = "POST /predict, POST /article, GET /health, GET /model"
@@ -178,17 +179,7 @@ def _check_text(where: str, text, limit: int, option: str) -> str:
         raise RequestError(f"{where}: {'empty' if not text else 'only white space'}; give the text to label")
     if len(text) > limit:
         raise RequestError(f"{where}: {len(text):,} characters, over the limit of {limit:,} ({option})", 413)
-    return _encodable(where, text)
-
-
-def _encodable(where: str, text: str) -> str:
-    # JSON's \ud800 escapes decode to lone surrogates, which no UTF-8 answer could carry back.
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as err:
-        raise RequestError(f"{where}: a lone surrogate (\\u{ord(text[err.start]):04x}) at character {err.start} "
-                           "is not text") from None
-    return text
+    return check_encodable(text, where, RequestError)
 
 
 def parse_texts(value, limits: Limits) -> list[str]:
@@ -220,7 +211,7 @@ def _optional_string(body: dict, key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
         raise RequestError(f"{key}: expected a string or null, got {_kind(value)}")
-    return value if value is None else _encodable(key, value)
+    return value if value is None else check_encodable(value, key, RequestError)
 
 
 # --- answering ------------------------------------------------------------------------------------
