@@ -49,12 +49,18 @@ _WORD = re.compile(r"\w+")
 # A dateline that a segmenter cuts after the state's abbreviation: "LITTLE ROCK, Ark."
 _DATELINE = re.compile(r"^[A-Z][A-Z .'-]+,\s*[A-Z][a-z]{1,5}\.$")
 _SPEECH = r"(?:said|says|added|agreed|continued|concluded|stated|wrote|told)"
-_NAME = r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*){0,4}"
+# A date word after "said" is when, not who: "she said Monday", "said Tuesday the sheriff",
+# "said March 3"; a month only before a number, so "said May Chen" keeps its speaker.
+_WHEN = (r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Today|Yesterday|Tonight)\b"
+         r"|(?:January|February|March|April|May|June|July|August|September|October|November|December"
+         r"|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d)")
+_NAME_WORD = rf"(?!{_WHEN})[A-Z][\w'’-]*"
+_NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,4}}"
 _ROLE = r"(?:\s+(?:spokesperson|spokesman|spokeswoman|of\s+the)\s+" + _NAME + ")?"
 # Who a quote belongs to: "..., said Mayor Stodola." or "... Chief Buckner agreed."
 _SPEAKER = re.compile(
     rf"[,”\"]\s*[”\"]?\s*(?P<subject>the\s+[\w’' -]{{2,50}}?)(?:,[^,]{{0,80}},)?\s+{_SPEECH}\b"
-    rf"|{_SPEECH}:?\s+(?P<after>{_NAME}{_ROLE})|(?P<before>{_NAME}{_ROLE})\s+{_SPEECH}\b"
+    rf"|{_SPEECH}:?\s+(?:(?:on\s+)?{_WHEN}[\w.,]*\s+)?(?P<after>{_NAME}{_ROLE})|(?P<before>{_NAME}{_ROLE})\s+{_SPEECH}\b"
 )
 _QUOTES = "\"“”"
 # Titles that stand before a name (or No. before a number): a piece ending in one is cut mid-sentence.

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stance.extract import extract_article, extract_sentences, is_furniture, segment
+from stance.extract import extract_article, extract_sentences, extract_statements, is_furniture, segment
 from tests.conftest import SEEDS, write_labels
 
 LITTLE_ROCK = SEEDS / "000_607ac6932bf32d09.txt"
@@ -80,6 +80,17 @@ def test_quoted_passage_is_split_into_sentences_and_attributed():
     stodola = {s.text: s for s in extract_article(LITTLE_ROCK)}
     assert "That's why I issued it,\" said Mayor Stodola." in stodola
     assert stodola["That's why I issued it,\" said Mayor Stodola."].speaker == "Mayor Stodola"
+
+
+@pytest.mark.parametrize("paragraph, speaker", [
+    ('"We will not hold anyone for ICE," she said Monday.', ""),
+    ('"We will not hold anyone for ICE," said Wednesday Chief Jones.', "Chief Jones"),
+    ('"We will not hold anyone for ICE," said Sheriff Smith Tuesday.', "Sheriff Smith"),
+    ('"We will not hold anyone for ICE," said on Friday Mayor Ruiz.', "Mayor Ruiz"),
+    ('"We will not hold anyone for ICE," said May Chen, the mayor.', "May Chen"),
+])
+def test_a_day_or_date_after_said_is_not_the_speaker(paragraph, speaker):
+    assert extract_statements(paragraph) == [(paragraph, speaker)]
 
 
 def test_narration_and_scare_quotes_carry_no_speaker():
