@@ -27,7 +27,7 @@ from pathlib import Path
 
 from stance.errors import InputFileError, InvalidTextError, UsageError
 
-_MODELS: dict[str, tuple] = {}  # in each worker process: model directory -> (model, lock)
+_MODELS: dict[str, object] = {}  # in each worker process: model directory -> model
 _MODELS_LOCK = threading.Lock()
 
 
@@ -42,16 +42,15 @@ def _require():
 
 
 def cached_model(path: str):
-    """(the model of directory `path`, its lock), loaded once per process. The lock: the numpy
-    model keeps a cache of word pieces that two threads must not fill at once, and a Dask worker
-    may run several tasks in threads."""
+    """The model of directory `path`, loaded once per process and shared by the worker's task
+    threads (the model is safe to call from several threads at once)."""
     with _MODELS_LOCK:
-        entry = _MODELS.get(path)
-        if entry is None:
+        model = _MODELS.get(path)
+        if model is None:
             from stance.api import load
 
-            entry = _MODELS[path] = (load(path), threading.Lock())
-    return entry
+            model = _MODELS[path] = load(path)
+    return model
 
 
 def model_path(model=None) -> str:
@@ -87,9 +86,7 @@ def label_partition(frame, text: str, path: str, min_prob: float = 0.0, explain:
             raise InvalidTextError(f"{where} row {row}: text is {kind}. Drop the rows without text, or fill them.")
         if not value.strip():
             raise InvalidTextError(f"{where} row {row}: empty sentence. Remove the row or give it text.")
-    model, lock = cached_model(path)
-    with lock:
-        labelled = label_texts(model, texts, min_prob, explain)
+    labelled = label_texts(cached_model(path), texts, min_prob, explain)
     out = frame.copy(deep=False)
     out["label"] = labelled.labels
     for k, c in enumerate(labelled.classes):
@@ -113,7 +110,7 @@ def predict_partitions(ddf, text: str = "text", model=None, min_prob: float = 0.
         raise UsageError(f"text column {text!r} not in the frame (columns: {', '.join(map(str, ddf.columns))}). "
                          "Name it with text=.")
     path = model_path(model)
-    classes = cached_model(path)[0].classes_  # a damaged model fails here, not on every worker
+    classes = cached_model(path).classes_  # a damaged model fails here, not on every worker
     added = [name for name in ("label", *(f"p_{c}" for c in classes)) if name in ddf.columns]
     if added:
         raise UsageError(f"the frame already has a column {added[0]!r}, which labelling adds; rename it first.")

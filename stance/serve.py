@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import threading
 from dataclasses import dataclass
 from importlib import metadata as importlib_metadata
 from pathlib import Path
@@ -52,17 +51,12 @@ class Limits:
 
 
 class SharedModel:
-    """The one model that every request uses, with what the API says about it.
-
-    `CompiledModel` is not safe to call from two threads at once: a batch adds the pieces it has
-    not seen to the model's piece cache, and each block then extends its per-piece arrays from
-    that cache, so two batches in flight corrupt each other (four threads scoring batches of 100
-    gave wrong probabilities and IndexErrors within a few hundred calls). A lock makes the calls
-    take turns; the thread pool still keeps the event loop free."""
+    """The one model that every request uses, with what the API says about it. Requests run in
+    Starlette's thread pool, so the event loop stays free; the model lets their batches take
+    turns itself (`CompiledModel.decision_function`)."""
 
     def __init__(self, model, metadata: dict, name: str):
         self._model = model
-        self._lock = threading.Lock()
         self.classes: tuple[str, ...] = tuple(model.classes_)
         self.classes_ = model.classes_
         self.metadata = metadata
@@ -71,8 +65,7 @@ class SharedModel:
 
     def probabilities(self, texts: list[str]):
         """Probabilities in `classes` order, one row per text (the interface `classify` needs)."""
-        with self._lock:
-            return self._model.probabilities(texts)
+        return self._model.probabilities(texts)
 
 
 def load_model(directory: Path) -> SharedModel:

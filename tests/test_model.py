@@ -231,3 +231,27 @@ def test_model_config_survives_the_metadata_round_trip():
 
     config = ModelConfig(C=8.0, word_ngram=(1, 2), char_ngram=(2, 5), min_df=2, sublinear_tf=False, seed=4)
     assert ModelConfig.from_params(json.loads(json.dumps(config.params())), seed=4) == config
+
+
+def test_threads_sharing_one_model_get_the_answers_of_one_thread(trained_model_dir):
+    """A server's pool or a Dask worker's tasks call one model at once; batches full of pieces the
+    cache has not seen are where two threads would corrupt each other's arrays."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    batches = [[f"{PROBES[i % len(PROBES)]} piece{b}x{i} word{i * 7 + b}" for i in range(100)] for b in range(48)]
+    alone, _ = load_compiled(trained_model_dir)
+    expected = [alone.predict_proba(batch) for batch in batches]
+    shared, _ = load_compiled(trained_model_dir)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        got = list(pool.map(shared.predict_proba, batches))
+    for want, have in zip(expected, got):
+        np.testing.assert_array_equal(have, want)
+
+
+def test_a_model_survives_pickling_with_its_caches(trained_model_dir):
+    import pickle
+
+    compiled, _ = load_compiled(trained_model_dir)
+    before = compiled.predict_proba(PROBES * 2)
+    again = pickle.loads(pickle.dumps(compiled))
+    np.testing.assert_array_equal(again.predict_proba(PROBES * 2), before)

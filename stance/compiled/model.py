@@ -8,6 +8,7 @@ arrays live in an `.npz` file read with `allow_pickle=False`; the settings live 
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -121,14 +122,30 @@ class CompiledModel:
         self.intercept = np.asarray(intercept, dtype=np.float64)
         self.temperature = float(temperature)
         self._pieces = PieceCache()
+        self._batch_lock = threading.Lock()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        del state["_batch_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._batch_lock = threading.Lock()
 
     def decision_function(self, texts: list[str]) -> np.ndarray:
-        """(n_texts, n_classes) decision values, binary models spread to two columns."""
+        """(n_texts, n_classes) decision values, binary models spread to two columns.
+
+        Safe to call from several threads (a server's pool, a Dask worker's tasks, user code): a
+        batch adds the pieces it has not seen to the piece cache and each block then extends its
+        per-piece arrays from it, so batches take turns; the text-by-text path shares nothing that
+        a second thread could leave half-written."""
         shares = None
         if len(texts) >= BATCH_MIN:
-            batch = Batch(texts, self._pieces)
-            if batch.usable:
-                shares = [block.batch_decision(batch) for block in self.blocks]
+            with self._batch_lock:
+                batch = Batch(texts, self._pieces)
+                if batch.usable:
+                    shares = [block.batch_decision(batch) for block in self.blocks]
         if shares is None or any(share is None for share in shares):
             shares = [block.decision(texts) for block in self.blocks]
         return per_class(sum(shares) + self.intercept)
