@@ -39,7 +39,7 @@ def check_encodable(text: str, where: str, error: type[StanceError] = InputFileE
         text.encode("utf-8")
     except UnicodeEncodeError as err:
         raise error(f"{where}: not valid UTF-8 ({ascii(text[err.start])} at character {err.start + 1} is "
-                             "not a character). Give the text in UTF-8.") from None
+                    "not a character). Give the text in UTF-8.") from None
     return text
 
 
