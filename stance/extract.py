@@ -50,11 +50,14 @@ _WORD = re.compile(r"\w+")
 _DATELINE = re.compile(r"^[A-Z][A-Z .'-]+,\s*[A-Z][a-z]{1,5}\.$")
 _SPEECH = r"(?:said|says|added|agreed|continued|concluded|stated|wrote|told)"
 # A date word after "said" is when, not who: "she said Monday", "said Tuesday the sheriff",
-# "said March 3"; a month only before a number, so "said May Chen" keeps its speaker.
-_WHEN = (r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|Today|Yesterday|Tonight)\b"
+# "said March 3"; a month only before a number, so "said May Chen" keeps its speaker. A weekday or
+# a date also ends a name ("said Sheriff Smith Tuesday"); "Today" only straight after the verb, as
+# inside a name it is part of it ("said USA Today").
+_DATE = (r"(?:(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
          r"|(?:January|February|March|April|May|June|July|August|September|October|November|December"
          r"|Jan|Feb|Mar|Apr|Aug|Sept?|Oct|Nov|Dec)\.?\s+\d)")
-_NAME_WORD = rf"(?!{_WHEN})[A-Z][\w'’-]*"
+_WHEN = rf"(?:{_DATE}|(?:Today|Yesterday|Tonight)\b)"
+_NAME_WORD = rf"(?!{_DATE})[A-Z][\w'’-]*"
 _NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,4}}"
 _ROLE = r"(?:\s+(?:spokesperson|spokesman|spokeswoman|of\s+the)\s+" + _NAME + ")?"
 # Who a quote belongs to: "..., said Mayor Stodola." or "... Chief Buckner agreed."

@@ -88,6 +88,10 @@ def test_quoted_passage_is_split_into_sentences_and_attributed():
     ('"We will not hold anyone for ICE," said Sheriff Smith Tuesday.', "Sheriff Smith"),
     ('"We will not hold anyone for ICE," said on Friday Mayor Ruiz.', "Mayor Ruiz"),
     ('"We will not hold anyone for ICE," said May Chen, the mayor.', "May Chen"),
+    ('"We will not hold anyone for ICE," said Today Chief Jones.', "Chief Jones"),
+    ('"We will not hold anyone for ICE," said USA Today.', "USA Today"),
+    ('"We will not hold anyone for ICE," USA Today said.', "USA Today"),
+    ('"We will not hold anyone for ICE," the sheriff told USA Today.', "the sheriff"),
 ])
 def test_a_day_or_date_after_said_is_not_the_speaker(paragraph, speaker):
     assert extract_statements(paragraph) == [(paragraph, speaker)]
