@@ -31,15 +31,16 @@ UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # the byte-order marks of UTF-16 (and 
 LOOKS_LIKE_UTF16 = "looks like UTF-16 (NUL bytes between the characters). Save the file as UTF-8."
 
 
-def check_encodable(text: str, where: str, error: type[StanceError] = InputFileError) -> str:
-    """`text`, if it can be written as UTF-8; else `error` naming `where`. Python hands undecodable
-    bytes of arguments and file names over as lone surrogates, and JSON can spell one ("\\ud800"):
-    none is a character, and writing one out would fail."""
+def check_encodable(text: str, where: str, error: type[StanceError] = InputFileError,
+                    advice: str = "Give the text in UTF-8.") -> str:
+    """`text`, if it can be written as UTF-8; else `error` naming `where`, ending with `advice`.
+    Python hands undecodable bytes of arguments and file names over as lone surrogates, and JSON
+    can spell one ("\\ud800"): none is a character, and writing one out would fail."""
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as err:
         raise error(f"{where}: not valid UTF-8 ({ascii(text[err.start])} at character {err.start + 1} is "
-                    "not a character). Give the text in UTF-8.") from None
+                    f"not a character). {advice}") from None
     return text
 
 

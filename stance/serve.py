@@ -35,6 +35,9 @@ from stance.extract import extract_statements
 from stance.inputs import check_encodable
 from stance.predict import Item, classify, summarise_article
 
+# A JSON string can escape half of a surrogate pair ("\\ud800") on its own: no character.
+JSON_SURROGATE_ADVICE = "A \\u escape of a surrogate needs its other half (\\ud83d\\ude00 is one character)."
+
 ENDPOINTS = "POST /predict, POST /article, GET /health, GET /model"
 PREDICT_EXAMPLE = '{"texts": ["The sheriff signed a 287(g) agreement with ICE."]}'
 ARTICLE_EXAMPLE = '{"text": "The whole article, one paragraph a line.", "url": "...", "date": "..."}'
@@ -172,7 +175,7 @@ def _check_text(where: str, text, limit: int, option: str) -> str:
         raise RequestError(f"{where}: {'empty' if not text else 'only white space'}; give the text to label")
     if len(text) > limit:
         raise RequestError(f"{where}: {len(text):,} characters, over the limit of {limit:,} ({option})", 413)
-    return check_encodable(text, where, RequestError)
+    return check_encodable(text, where, RequestError, JSON_SURROGATE_ADVICE)
 
 
 def parse_texts(value, limits: Limits) -> list[str]:
@@ -204,7 +207,7 @@ def _optional_string(body: dict, key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, str):
         raise RequestError(f"{key}: expected a string or null, got {_kind(value)}")
-    return value if value is None else check_encodable(value, key, RequestError)
+    return value if value is None else check_encodable(value, key, RequestError, JSON_SURROGATE_ADVICE)
 
 
 # --- answering ------------------------------------------------------------------------------------

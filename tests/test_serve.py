@@ -354,7 +354,8 @@ BAD_REQUESTS = [
      f"texts: {LIMITS['--max-texts'] + 1} texts, over the limit of {LIMITS['--max-texts']} a request (--max-texts); "
      "send them in several requests"),
     ("POST", "/predict", "application/json", b'{"texts": ["ok", "\\ud800 lone"]}', 422,
-     "texts[1]: not valid UTF-8 ('\\ud800' at character 1 is not a character). Give the text in UTF-8."),
+     "texts[1]: not valid UTF-8 ('\\ud800' at character 1 is not a character). A \\u escape of a surrogate "
+     "needs its other half (\\ud83d\\ude00 is one character)."),
     ("POST", "/predict", "application/json", {"texts": [COOPERATE], "text": COOPERATE}, 422,
      "unknown field 'text'; the fields are texts, min_prob"),
     ("POST", "/predict", "application/json", {"texts": [COOPERATE], "min_prob": 1.5}, 422,
