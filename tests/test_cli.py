@@ -71,6 +71,15 @@ def test_predict_sentences_table(invoke, model_dir):
     assert lines[1].split()[0] == "cooperate" and lines[2].split()[0] == "decline"
 
 
+def test_predict_refuses_an_argument_that_is_not_utf8(invoke, model_dir):
+    """Undecodable bytes of argv arrive as a lone surrogate: one line naming the argument, with the
+    CLI's advice (serve gives its own, tests/test_serve.py)."""
+    result = invoke("predict", COOPERATE, "caf\udce9 bad")
+    assert result.exit_code != 0 and result.stdout == ""
+    assert result.stderr.strip() == ("stance: error: argument 2: not valid UTF-8 ('\\udce9' at character 4 is "
+                                     "not a character). Give the text in UTF-8.")
+
+
 @pytest.mark.parametrize("suffix, content, extra_args", [
     (".txt", f"{COOPERATE}\n\n{DECLINE}\n", []),
     (".csv", f'id,sentence\n1,"{COOPERATE}"\n2,"{DECLINE}"\n', ["--text-column", "sentence"]),
